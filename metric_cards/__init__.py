@@ -1,0 +1,1 @@
+"""Declarative metric cards compiled to warehouse SQL with SQLAlchemy."""

@@ -1,0 +1,1 @@
+"""Shipment-by-shipment reconciliation of our exception rate against the vendor portal."""

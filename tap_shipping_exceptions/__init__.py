@@ -1,0 +1,1 @@
+"""Singer tap for ShippyPro-style multi-carrier APIs with normalised exception events."""

@@ -1,0 +1,1 @@
+"""Carrier-name keys and the declarative exception classifier (mapping files + schema)."""

@@ -1,0 +1,1 @@
+"""ShippyPro-compatible sandbox API: deterministic traffic generator, server and fault injection."""

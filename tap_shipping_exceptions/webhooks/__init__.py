@@ -1,0 +1,1 @@
+"""Durable, authenticated webhook receiver that archives ShippyPro deliveries for the tap."""
