@@ -1,0 +1,172 @@
+"""``metric-cards`` command line: list, show, validate and evaluate cards.
+
+Subcommands are argparse subparsers. Other packages add theirs through
+``EXTERNAL_SUBCOMMANDS``: each named module is imported lazily (when the parser is built) and
+must expose ``add_parser(subparsers) -> None`` that registers a subparser and sets
+``handler=<callable(args) -> int>`` with ``set_defaults``. A module that is not installed yet
+is skipped. Reusable helpers for such subcommands: ``add_warehouse_arguments``,
+``resolve_schema``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from metric_cards.definitions import load_definition
+from metric_cards.errors import MetricCardError
+from metric_cards.params import parse_assignments
+from metric_cards.registry import card_directory, card_files, check_references, get_card
+from metric_cards.registry import packaged_cards as _packaged
+
+EXTERNAL_SUBCOMMANDS: tuple[str, ...] = ("reconciliation.cli",)
+
+
+def add_warehouse_arguments(parser: argparse.ArgumentParser) -> None:
+    """--warehouse, --schema, --as-of, --timezone, --set (shared with other subcommands)."""
+    parser.add_argument("--warehouse", required=True, metavar="SQLALCHEMY_URL",
+                        help="e.g. duckdb:///output/warehouse.duckdb or sqlite:///wh.sqlite")
+    parser.add_argument("--schema", default=None,
+                        help="schema of the contract tables (default: raw; none for SQLite; "
+                             "pass '' for no schema)")
+    parser.add_argument("--as-of", default=None, metavar="ISO8601",
+                        help="reading instant with offset (default: now)")
+    parser.add_argument("--timezone", default=None, metavar="ZONE",
+                        help="IANA zone of the window days (default: the card's, UTC)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        dest="assignments", help="override a card parameter (repeatable)")
+
+
+def resolve_schema(url: str, schema: str | None) -> str | None:
+    if schema is None:
+        return None if url.startswith("sqlite") else "raw"
+    return schema or None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="metric-cards",
+                                     description="Declarative shipping metric cards.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the packaged cards")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("show", help="print a card's definition")
+    p.add_argument("card")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("validate", help="validate card YAML files (default: the packaged ones)")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                   help="card files or directories of *.yaml")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("evaluate", help="evaluate a card in a warehouse")
+    p.add_argument("card")
+    add_warehouse_arguments(p)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(handler=cmd_evaluate)
+
+    for module_name in EXTERNAL_SUBCOMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    cards = _packaged()
+    if args.format == "json":
+        print(json.dumps([{"id": c.id, "label": c.label, "kind": c.kind,
+                           "direction": c.direction, "path": str(c.path)}
+                          for c in cards.values()], indent=2))
+        return 0
+    width = max(len(i) for i in cards)
+    for card in cards.values():
+        print(f"{card.id:<{width}}  {card.kind:<5}  {card.label}")
+    print(f"({len(cards)} cards in {card_directory()})")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    card = get_card(args.card)
+    print(f"# {card.path}")
+    print(card.path.read_text("utf-8"), end="")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    files: list[Path] = []
+    for path in args.paths or [card_directory()]:
+        if path.is_dir():
+            files += card_files(path)
+        elif path.exists():
+            files.append(path)
+        else:
+            print(f"{path}: no such file or directory", file=sys.stderr)
+            return 1
+    failures = 0
+    loaded = {}
+    for f in files:
+        try:
+            card = load_definition(f)
+        except MetricCardError as exc:
+            failures += 1
+            print(f"INVALID {exc}", file=sys.stderr)
+            continue
+        loaded[card.id] = card
+        print(f"ok      {f} ({card.id})")
+    if not args.paths and not failures:
+        try:
+            check_references(loaded)
+        except MetricCardError as exc:
+            print(f"INVALID {exc}", file=sys.stderr)
+            return 1
+    if failures:
+        print(f"{failures} of {len(files)} card files invalid", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from metric_cards.evaluate import evaluate
+    from metric_cards.render import render
+
+    card = get_card(args.card)
+    overrides = parse_assignments(args.assignments)
+    as_of = args.as_of or datetime.now(UTC)
+    payload = evaluate(card, args.warehouse, as_of, timezone=args.timezone, params=overrides,
+                       schema=resolve_schema(args.warehouse, args.schema))
+    if args.format == "json":
+        print(json.dumps(payload, indent=2))
+    else:
+        print(render(payload))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    handler: Any = args.handler
+    try:
+        return int(handler(args) or 0)
+    except (MetricCardError, ValueError) as exc:
+        print(f"metric-cards: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""Load and validate card definition YAML files (JSON Schema + semantic checks).
+
+A definition is data: ``load_definition(path)`` returns a ``CardDefinition`` or raises
+``CardDefinitionError`` naming the file, the line, the path inside the document and what was
+expected. No SQL lives in a definition; filters are (field, op, value) triples compiled by
+``metric_cards.filters``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from jsonschema.exceptions import best_match
+
+from metric_cards.errors import CardDefinitionError
+from metric_cards.windows import zone
+from metric_cards.yaml_locations import format_path, line_of
+
+TIMESTAMP_FIELDS = {"created_at", "shipped_at", "promised_delivery_at", "delivered_at",
+                    "updated_at"}
+VALUELESS_OPS = {"is_null", "is_not_null"}
+LIST_OPS = {"in", "not_in"}
+PARAMETER_SWITCHES = {"include_transient", "exclude_returns"}
+
+
+@cache
+def card_schema() -> dict[str, Any]:
+    """The JSON Schema every card YAML must satisfy."""
+    text = resources.files("metric_cards").joinpath("schema/card.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    id: str
+    label: str
+    rows: str                      # "share_of_total" or "rate"
+    fields: tuple[str, ...] = ()   # shipment fields forming the key
+    first_event_field: str | None = None
+    tie_break: tuple[str, ...] = ()
+    key_label: str | None = None
+
+
+@dataclass(frozen=True)
+class CardDefinition:
+    """A validated card. ``data`` is the YAML document as loaded."""
+
+    id: str
+    path: Path
+    data: dict[str, Any] = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        return self.data["label"]
+
+    @property
+    def kind(self) -> str:
+        return self.data["kind"]
+
+    @property
+    def direction(self) -> str:
+        return self.data["direction"]
+
+    @property
+    def anchor(self) -> str:
+        return self.data["time"]["anchor"]
+
+    @property
+    def window_days(self) -> int:
+        return self.data["time"]["window_days"]
+
+    @property
+    def compare_days(self) -> int:
+        return self.data["time"]["compare"]["days"]
+
+    @property
+    def timezone(self) -> str:
+        return self.data["time"]["timezone"]
+
+    @property
+    def thresholds(self) -> dict[str, float] | None:
+        return self.data.get("thresholds")
+
+    @property
+    def min_sample(self) -> int:
+        return self.data["min_sample"]
+
+    @property
+    def numerator_filters(self) -> list[dict[str, Any]]:
+        return self.data["measures"]["numerator"]["filters"]
+
+    @property
+    def denominator_filters(self) -> list[dict[str, Any]]:
+        return self.data["measures"]["denominator"]["filters"]
+
+    @property
+    def breakdowns(self) -> tuple[Breakdown, ...]:
+        out = []
+        for b in self.data.get("breakdowns", []):
+            first = b.get("first_event") or {}
+            out.append(Breakdown(id=b["id"], label=b["label"], rows=b["rows"],
+                                 fields=tuple(b.get("fields", ())),
+                                 first_event_field=first.get("field"),
+                                 tie_break=tuple(first.get("tie_break", ())),
+                                 key_label=b.get("key_label")))
+        return tuple(out)
+
+    @property
+    def switch_defaults(self) -> dict[str, bool]:
+        """Boolean parameters this card understands, with their defaults."""
+        out = {"exclude_returns": bool(self.data["scope"]["exclude_returns"])}
+        for name, spec in self.data.get("parameters", {}).items():
+            out[name] = bool(spec["default"])
+        return out
+
+    @property
+    def carriers(self) -> list[str] | None:
+        return self.data["scope"].get("carriers")
+
+    @property
+    def sibling_ids(self) -> list[str]:
+        return [s["card"] for s in self.data["siblings"]]
+
+
+def load_definition(path: Path | str) -> CardDefinition:
+    """Read, parse and validate one card file."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise CardDefinitionError(name, "", f"cannot read file ({exc.strerror})") from exc
+    return parse_definition(text, name, path)
+
+
+def parse_definition(text: str, name: str, path: Path | None = None) -> CardDefinition:
+    """Validate YAML ``text`` (reported as ``name``) as a card definition."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise CardDefinitionError(name, "", f"invalid YAML: {exc.problem}", line) from exc
+    except yaml.YAMLError as exc:
+        raise CardDefinitionError(name, "", f"invalid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CardDefinitionError(name, "", "expected a mapping of card fields at the top level, "
+                                  f"got {type(data).__name__}", 1)
+    errors = sorted(jsonschema.Draft202012Validator(card_schema()).iter_errors(data),
+                    key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        err = errors[0]
+        if err.context and all(sub.validator == "required" for sub in err.context):
+            keys = [sub.validator_value[0] for sub in err.context]
+            loc = list(err.absolute_path)
+            raise CardDefinitionError(name, format_path(loc),
+                                      f"expected one of the keys {', '.join(keys)}; got "
+                                      f"{', '.join(map(str, err.instance)) or 'none'}",
+                                      line_of(text, loc))
+        if err.context:
+            err = best_match(err.context)
+        loc = list(err.absolute_path)
+        raise CardDefinitionError(name, format_path(loc), _explain(err), line_of(text, loc))
+    problem = _semantic_problem(data, path)
+    if problem:
+        loc, message = problem
+        raise CardDefinitionError(name, format_path(loc), message, line_of(text, loc))
+    return CardDefinition(data["id"], path or Path(name), data)
+
+
+def _explain(err: jsonschema.ValidationError) -> str:
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        return f"{err.message}; expected only: {', '.join(allowed)}"
+    if err.validator == "enum":
+        return f"got {err.instance!r}; expected one of: {', '.join(map(str, err.validator_value))}"
+    if err.validator == "type":
+        return f"got {err.instance!r}; expected type {err.validator_value}"
+    if err.validator == "const":
+        return f"got {err.instance!r}; expected {err.validator_value!r}"
+    if err.validator == "required":
+        return f"{err.message} (expected a field named {err.message.split(chr(39))[1]!r})"
+    return f"{err.message}"
+
+
+Problem = tuple[list[str | int], str]
+
+
+def _semantic_problem(data: dict[str, Any], path: Path | None) -> Problem | None:
+    """Rules JSON Schema cannot express; the first violation found, or None."""
+    if path is not None and path.stem != data["id"]:
+        return ["id"], f"id {data['id']!r} must equal the file name stem {path.stem!r}"
+    try:
+        zone(data["time"]["timezone"])
+    except ValueError as exc:
+        return ["time", "timezone"], str(exc).removeprefix("timezone: ")
+    if (data["kind"] == "ratio") != (data["format"] == "percent"):
+        return ["format"], f"kind {data['kind']!r} expects format " + (
+            "'percent'" if data["kind"] == "ratio" else "'count'")
+    problem = _threshold_problem(data)
+    if problem:
+        return problem
+    declared = {"exclude_returns", *data.get("parameters", {})}
+    for side in ("numerator", "denominator"):
+        base: list[str | int] = ["measures", side, "filters"]
+        for i, cond in enumerate(data["measures"][side]["filters"]):
+            problem = _condition_problem(cond, [*base, i], declared)
+            if problem:
+                return problem
+    seen: set[str] = set()
+    for i, b in enumerate(data.get("breakdowns", [])):
+        if b["id"] in seen:
+            return ["breakdowns", i, "id"], f"duplicate breakdown id {b['id']!r}"
+        seen.add(b["id"])
+        if "first_event" in b:
+            events = [c for c in data["measures"]["numerator"]["filters"] if "has_event" in c]
+            if len(events) != 1:
+                return (["breakdowns", i, "first_event"],
+                        "a first_event breakdown expects exactly one top-level has_event "
+                        f"condition in measures.numerator.filters, found {len(events)}")
+    return None
+
+
+def _threshold_problem(data: dict[str, Any]) -> Problem | None:
+    th = data.get("thresholds")
+    if th is None:
+        return None
+    if data["direction"] == "lower_is_better":
+        if "warn_above" not in th:
+            return ["thresholds"], "direction lower_is_better expects warn_above/critical_above"
+        if th["warn_above"] > th["critical_above"]:
+            return ["thresholds", "warn_above"], (
+                f"expected warn_above ({th['warn_above']}) <= critical_above "
+                f"({th['critical_above']})")
+    else:
+        if "warn_below" not in th:
+            return ["thresholds"], "direction higher_is_better expects warn_below/critical_below"
+        if th["warn_below"] < th["critical_below"]:
+            return ["thresholds", "warn_below"], (
+                f"expected warn_below ({th['warn_below']}) >= critical_below "
+                f"({th['critical_below']})")
+    return None
+
+
+def _condition_problem(cond: dict[str, Any], loc: list[str | int],
+                       declared: set[str]) -> Problem | None:
+    when = cond.get("when")
+    if when and when["param"] not in declared:
+        return [*loc, "when", "param"], (
+            f"parameter {when['param']!r} is not declared by this card (expected one of: "
+            f"{', '.join(sorted(declared))}; declare it under 'parameters')")
+    kinds = [k for k in ("field", "any_of", "has_event") if k in cond]
+    if len(kinds) != 1:
+        return loc, f"expected exactly one of field / any_of / has_event, got {kinds}"
+    if "any_of" in cond:
+        extra = set(cond) - {"any_of", "when"}
+        if extra:
+            return loc, f"any_of takes no {', '.join(sorted(extra))}"
+        for i, sub in enumerate(cond["any_of"]):
+            problem = _condition_problem(sub, [*loc, "any_of", i], declared)
+            if problem:
+                return problem
+        return None
+    if "has_event" in cond:
+        extra = set(cond) - {"has_event", "when"}
+        if extra:
+            return loc, f"has_event takes no {', '.join(sorted(extra))}"
+        for i, sub in enumerate(cond["has_event"]["where"]):
+            sub_loc: list[str | int] = [*loc, "has_event", "where", i]
+            if sub.get("when") and sub["when"]["param"] not in declared:
+                return [*sub_loc, "when", "param"], (
+                    f"parameter {sub['when']['param']!r} is not declared by this card "
+                    f"(expected one of: {', '.join(sorted(declared))})")
+            problem = _operand_problem(sub, sub_loc, allow_refs=False)
+            if problem:
+                return problem
+        return None
+    if "op" not in cond:
+        return loc, "'op' is a required property (expected an operator such as 'eq')"
+    return _operand_problem(cond, loc, allow_refs=True)
+
+
+def _operand_problem(cond: dict[str, Any], loc: list[str | int],
+                     allow_refs: bool) -> Problem | None:
+    op = cond["op"]
+    operands = [k for k in ("value", "column", "instant") if k in cond]
+    if op in VALUELESS_OPS:
+        if operands:
+            return loc, f"operator {op!r} takes no operand, got {', '.join(operands)}"
+        return None
+    if len(operands) != 1:
+        return loc, (f"operator {op!r} expects exactly one of value / column / instant, got "
+                     f"{operands or 'none'}")
+    if operands[0] != "value":
+        if not allow_refs:
+            return [*loc, operands[0]], "event conditions compare with a literal 'value' only"
+        if op in LIST_OPS:
+            return [*loc, "op"], f"operator {op!r} expects a list 'value'"
+        if operands[0] == "instant" and cond["field"] not in TIMESTAMP_FIELDS:
+            return [*loc, "instant"], (f"instant comparison expects a timestamp field "
+                                       f"({', '.join(sorted(TIMESTAMP_FIELDS))}), "
+                                       f"got {cond['field']!r}")
+        return None
+    is_list = isinstance(cond["value"], list)
+    if op in LIST_OPS and not is_list:
+        return [*loc, "value"], f"operator {op!r} expects a list value, got {cond['value']!r}"
+    if op not in LIST_OPS and is_list:
+        return [*loc, "value"], f"operator {op!r} expects a single value, got a list"
+    return None

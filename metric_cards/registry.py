@@ -1,0 +1,57 @@
+"""The packaged card registry: discoverable as plain YAML files and via the ``metric_cards``
+entry point group (``shipping = metric_cards.registry:card_directory``)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from metric_cards.definitions import CardDefinition, load_definition
+from metric_cards.errors import CardDefinitionError, UnknownCardError
+
+
+def card_directory() -> Path:
+    """Directory holding the packaged card YAMLs (the entry point's target)."""
+    return Path(__file__).resolve().parent / "cards"
+
+
+def card_files(directory: Path | None = None) -> list[Path]:
+    """Every ``*.yaml`` card file in ``directory`` (default: the packaged one), sorted."""
+    return sorted((directory or card_directory()).glob("*.yaml"))
+
+
+def load_directory(directory: Path | None = None) -> dict[str, CardDefinition]:
+    """Load and validate every card in ``directory``, including cross-card references."""
+    cards = {d.id: d for d in (load_definition(p) for p in card_files(directory))}
+    check_references(cards)
+    return cards
+
+
+def check_references(cards: dict[str, CardDefinition]) -> None:
+    """Siblings and relation targets must name cards that exist in the same registry."""
+    for card in cards.values():
+        for i, sib in enumerate(card.data["siblings"]):
+            if sib["card"] not in cards and not sib["card"].startswith("external:"):
+                raise CardDefinitionError(
+                    str(card.path), f"siblings[{i}].card",
+                    f"unknown card {sib['card']!r} (expected a card id of this registry: "
+                    f"{', '.join(sorted(cards))}, or 'external:<connector.card>')")
+        for i, rel in enumerate(card.data.get("relations", [])):
+            if rel["target"] not in cards:
+                raise CardDefinitionError(
+                    str(card.path), f"relations[{i}].target",
+                    f"unknown card {rel['target']!r} (expected one of: {', '.join(sorted(cards))})")
+
+
+@cache
+def packaged_cards() -> dict[str, CardDefinition]:
+    """The packaged cards, loaded once."""
+    return load_directory()
+
+
+def get_card(card_id: str) -> CardDefinition:
+    """The packaged card ``card_id`` or ``UnknownCardError`` listing the known ones."""
+    cards = packaged_cards()
+    if card_id not in cards:
+        raise UnknownCardError(card_id, list(cards))
+    return cards[card_id]

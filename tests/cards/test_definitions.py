@@ -1,0 +1,177 @@
+"""Invalid card definitions are rejected with messages naming file, line, path, expectation."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from metric_cards.definitions import load_definition
+from metric_cards.errors import CardDefinitionError
+from metric_cards.registry import card_directory, load_directory
+
+BASE: dict[str, Any] = yaml.safe_load((card_directory() / "exception_rate.yaml").read_text())
+
+
+def write(tmp_path: Path, data: Any, name: str = "exception_rate.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def error_for(tmp_path: Path, mutate, name: str = "exception_rate.yaml") -> str:
+    data = copy.deepcopy(BASE)
+    mutate(data)
+    path = write(tmp_path, data, name)
+    with pytest.raises(CardDefinitionError) as info:
+        load_definition(path)
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    return message
+
+
+def numerator(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return data["measures"]["numerator"]["filters"]
+
+
+def test_packaged_definitions_are_valid():
+    cards = load_directory()
+    assert set(cards) == {
+        "exception_rate", "exception_rate_by_category", "exception_rate_by_carrier",
+        "on_time_delivery_rate", "otd_by_route", "late_shipments", "failed_deliveries",
+        "open_claims", "returned_to_sender"}
+
+
+def test_unknown_top_level_key(tmp_path):
+    msg = error_for(tmp_path, lambda d: d.update(colour="red"))
+    assert "at (top level)" in msg and "'colour' was unexpected" in msg
+    assert "expected only:" in msg and "thresholds" in msg
+
+
+def test_missing_required_field(tmp_path):
+    msg = error_for(tmp_path, lambda d: d.pop("label"))
+    assert "'label' is a required property" in msg
+
+
+def test_unknown_operator_names_path_and_line(tmp_path):
+    def mutate(d):
+        numerator(d)[0]["has_event"]["where"][0]["op"] = "equals"
+    msg = error_for(tmp_path, mutate)
+    assert "measures.numerator.filters[0].has_event.where[0].op" in msg
+    assert "got 'equals'; expected one of: eq, ne" in msg
+    path = tmp_path / "exception_rate.yaml"
+    line = int(msg.split(":")[1])
+    assert "op: equals" in path.read_text().splitlines()[line - 1]
+
+
+def test_raw_sql_key_is_rejected(tmp_path):
+    msg = error_for(tmp_path, lambda d: numerator(d).append({"sql": "1=1; drop table x"}))
+    assert "measures.numerator.filters[1]" in msg and "sql" in msg
+
+
+def test_unknown_field(tmp_path):
+    msg = error_for(tmp_path, lambda d: numerator(d).append(
+        {"field": "colour", "op": "eq", "value": "x"}))
+    assert "filters[1].field: got 'colour'; expected one of: shipment_id" in msg
+
+
+def test_list_operator_needs_list(tmp_path):
+    msg = error_for(tmp_path, lambda d: numerator(d).append(
+        {"field": "carrier", "op": "in", "value": "brt"}))
+    assert "filters[1].value: operator 'in' expects a list value, got 'brt'" in msg
+
+
+def test_operator_without_operand(tmp_path):
+    msg = error_for(tmp_path, lambda d: numerator(d).append({"field": "carrier", "op": "eq"}))
+    assert "operator 'eq' expects exactly one of value / column / instant, got none" in msg
+
+
+def test_valueless_operator_with_value(tmp_path):
+    msg = error_for(tmp_path, lambda d: numerator(d).append(
+        {"field": "carrier", "op": "is_null", "value": 1}))
+    assert "operator 'is_null' takes no operand, got value" in msg
+
+
+def test_instant_on_non_timestamp(tmp_path):
+    msg = error_for(tmp_path, lambda d: numerator(d).append(
+        {"field": "carrier", "op": "gt", "instant": "as_of"}))
+    assert "filters[1].instant: instant comparison expects a timestamp field" in msg
+
+
+def test_thresholds_out_of_order(tmp_path):
+    msg = error_for(tmp_path, lambda d: d.update(
+        thresholds={"warn_above": 0.05, "critical_above": 0.03}))
+    assert "thresholds.warn_above: expected warn_above (0.05) <= critical_above (0.03)" in msg
+
+
+def test_thresholds_against_direction(tmp_path):
+    msg = error_for(tmp_path, lambda d: d.update(
+        thresholds={"warn_below": 0.95, "critical_below": 0.9}))
+    assert "direction lower_is_better expects warn_above/critical_above" in msg
+
+
+def test_unknown_time_zone(tmp_path):
+    msg = error_for(tmp_path, lambda d: d["time"].update(timezone="Mars/Base"))
+    assert "time.timezone: unknown time zone 'Mars/Base'" in msg
+
+
+def test_wrong_type(tmp_path):
+    msg = error_for(tmp_path, lambda d: d["time"].update(window_days="thirty"))
+    assert "time.window_days: got 'thirty'; expected type integer" in msg
+
+
+def test_kind_and_format_must_agree(tmp_path):
+    msg = error_for(tmp_path, lambda d: d.update(kind="count"))
+    assert "at format: kind 'count' expects format 'count'" in msg
+
+
+def test_duplicate_breakdown(tmp_path):
+    msg = error_for(tmp_path, lambda d: d["breakdowns"].append(dict(d["breakdowns"][1])))
+    assert "breakdowns[2].id: duplicate breakdown id 'by_carrier'" in msg
+
+
+def test_undeclared_parameter(tmp_path):
+    msg = error_for(tmp_path, lambda d: d.pop("parameters"))
+    assert "when.param: parameter 'include_transient' is not declared by this card" in msg
+
+
+def test_relation_must_be_labelled_estimate(tmp_path):
+    msg = error_for(tmp_path, lambda d: d["relations"][0].update(estimate=False))
+    assert "relations[0].estimate: got False; expected True" in msg
+
+
+def test_first_event_breakdown_needs_one_has_event(tmp_path):
+    msg = error_for(tmp_path, lambda d: numerator(d).append(copy.deepcopy(numerator(d)[0])))
+    assert "breakdowns[0].first_event" in msg and "found 2" in msg
+
+
+def test_id_must_match_file_name(tmp_path):
+    msg = error_for(tmp_path, lambda d: None, name="other_name.yaml")
+    assert "at id: id 'exception_rate' must equal the file name stem 'other_name'" in msg
+
+
+def test_invalid_yaml_reports_line(tmp_path):
+    path = write(tmp_path, "id: x\nlabel: [unclosed\n", "x.yaml")
+    with pytest.raises(CardDefinitionError) as info:
+        load_definition(path)
+    assert str(info.value).startswith(f"{path}:") and "invalid YAML" in str(info.value)
+
+
+def test_top_level_must_be_mapping(tmp_path):
+    path = write(tmp_path, "- a\n- b\n", "x.yaml")
+    with pytest.raises(CardDefinitionError, match="expected a mapping of card fields"):
+        load_definition(path)
+
+
+def test_unknown_sibling_is_rejected(tmp_path):
+    for f in card_directory().glob("*.yaml"):
+        (tmp_path / f.name).write_text(f.read_text())
+    data = copy.deepcopy(BASE)
+    data["siblings"].append({"card": "no_such_card", "reason": "x"})
+    write(tmp_path, data)
+    with pytest.raises(CardDefinitionError, match=r"siblings\[12\]\.card: unknown card "
+                                                  r"'no_such_card'"):
+        load_directory(tmp_path)

@@ -1,0 +1,59 @@
+"""The whole product on the seed's worked example: sandbox -> tap -> Meltano -> DuckDB -> cards.
+
+One Meltano project per session (isolated state and warehouse); the tests run in order in one
+xdist group because they share it.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from .conftest import AS_OF, MeltanoProject, cli_json, emitted_records
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("meltano")]
+STREAMS = ("carriers", "shipments", "tracking_events")
+
+
+def table_counts(project: MeltanoProject) -> dict[str, int]:
+    with duckdb.connect(str(project.warehouse), read_only=True) as con:
+        return {s: con.execute(f"select count(*) from raw.{s}").fetchone()[0] for s in STREAMS}
+
+
+@pytest.fixture(scope="module")
+def first_run(worked_example_project: MeltanoProject) -> dict[str, int]:
+    proc = worked_example_project.run("run", "tap-shipping-exceptions", "target-duckdb")
+    return emitted_records(proc.stdout + proc.stderr)
+
+
+def test_every_emitted_record_lands_in_duckdb(first_run: dict[str, int],
+                                             worked_example_project: MeltanoProject) -> None:
+    assert set(STREAMS) <= set(first_run), f"record_count metrics missing: {first_run}"
+    assert first_run["shipments"] > 16_000
+    assert table_counts(worked_example_project) == {s: first_run[s] for s in STREAMS}
+
+
+def test_second_run_adds_nothing(first_run: dict[str, int],
+                                 worked_example_project: MeltanoProject) -> None:
+    before = table_counts(worked_example_project)
+    proc = worked_example_project.run("run", "tap-shipping-exceptions", "target-duckdb")
+    second = emitted_records(proc.stdout + proc.stderr)
+    assert second.get("shipments", 0) == 0
+    assert second.get("tracking_events", 0) == 0
+    assert table_counts(worked_example_project) == before
+
+
+def test_exception_rate_card_reads_as_the_seed(first_run: dict[str, int],
+                                              worked_example_project: MeltanoProject) -> None:
+    card = cli_json("evaluate", "exception_rate", "--warehouse",
+                    f"duckdb:///{worked_example_project.warehouse}", "--schema", "raw",
+                    "--as-of", AS_OF)
+    assert (card["denominator"], card["numerator"]) == (16_000, 464)
+    assert round(card["value"] * 100, 2) == 2.90
+    assert card["status"] == "warn"
+    assert card["window"] == {"start": "2026-02-10T00:00:00Z", "end": "2026-03-12T00:00:00Z"}
+    by_category = {r["key"]: r["numerator"] for r in card["breakdowns"]["by_category"]}
+    assert by_category == {"address": 138, "recipient": 122, "depot_network": 110,
+                           "customs_border": 56, "damage_lost": 38}
+    by_carrier = {r["key"]: r["numerator"] for r in card["breakdowns"]["by_carrier"]}
+    assert by_carrier == {"brt": 150, "poste_italiane": 180, "dhl_express": 50, "gls": 84}
