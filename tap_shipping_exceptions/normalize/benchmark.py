@@ -1,0 +1,55 @@
+"""Print classifier throughput figures (not a test: performance is reported, not asserted).
+
+    python -m tap_shipping_exceptions.normalize.benchmark [--events N]
+
+Measures cold classification (every message distinct, so every call runs the rules) and the
+steady state of a sync (a few hundred distinct carrier phrasings repeated over many events).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from .accuracy import DEFAULT_TABLE, read_table
+from .carriers import carrier_key
+from .classifier import Classifier
+
+
+def _rate(n: int, seconds: float) -> str:
+    return f"{n:>9,} events in {seconds:6.3f}s = {n / seconds:>12,.0f} events/s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    rows = read_table(DEFAULT_TABLE)
+    samples = [(carrier_key(r.carrier), r.shippypro_code, r.message) for r in rows]
+
+    t0 = time.perf_counter()
+    Classifier()
+    print(f"load + validate mappings: {time.perf_counter() - t0:.3f}s")
+
+    clf = Classifier()
+    cold = [(c, code, f"{msg} #{i}") for i, (c, code, msg) in enumerate(samples * 20)]
+    t0 = time.perf_counter()
+    for carrier, code, message in cold:
+        clf.classify(carrier, code, message)
+    print("cold (all distinct):   " + _rate(len(cold), time.perf_counter() - t0))
+
+    clf = Classifier()
+    rng = random.Random(args.seed)
+    stream = [rng.choice(samples) for _ in range(args.events)]
+    t0 = time.perf_counter()
+    for carrier, code, message in stream:
+        clf.classify(carrier, code, message)
+    print("repeated (sync-like):  " + _rate(len(stream), time.perf_counter() - t0))
+    print(f"cache: {clf.cache_info()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
