@@ -1,0 +1,334 @@
+"""``reconcile``: our Exception Rate vs the vendor portal's, shipment by shipment, as one payload.
+
+With the portal's export, every shipment counted by one side only (or under another category) is
+attributed to exactly one rule of the rule set or to ``unexplained``, and the per-rule moves add
+up exactly to the difference. With the portal's rate alone, the bridge is the coarser sequence of
+modelled step counts and the remainder cannot be traced to shipments (``mode: rate_only``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from metric_cards.warehouse import contract_tables
+from metric_cards.windows import Window, iso_utc
+
+from .attribution import UNEXPLAINED, attribute, moves
+from .breakdowns import annotations, by_carrier, by_category, side, value
+from .facts import FactQuery, lookup_shipments
+from .portal_export import PortalExport, read_portal_export
+from .ruleset import RuleSet, load_ruleset
+from .verdict import judge
+from .views import (
+    OUTSIDE,
+    EventScope,
+    ShipmentFacts,
+    Status,
+    View,
+    ViewContext,
+    status,
+    view_sequence,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _window(window: Window) -> dict[str, str]:
+    return {**window.as_payload(), "timezone": window.timezone,
+            "first_day": window.first_day.isoformat(), "last_day": window.last_day.isoformat()}
+
+
+def _carrier_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_") or "unknown"
+
+
+class _Reconciliation:
+    def __init__(self, engine: Engine, schema: str | None, as_of: datetime,
+                 ruleset: RuleSet, our_timezone: str, workspace_timezone: str) -> None:
+        self.engine = engine
+        self.tables = contract_tables(schema)
+        self.ruleset = ruleset
+        self.context = ViewContext.build(as_of, our_timezone, workspace_timezone)
+        self.skipped: dict[str, str] = {}
+
+    def active_rules(self) -> list:
+        return [r for r in self.ruleset.view_rules if r.id not in self.skipped]
+
+    def lag_scope(self, final: View) -> EventScope | None:
+        """Events a late webhook could carry into the portal's window across its start."""
+        sync = next((r for r in self.active_rules() if r.kind == "overnight_cutoff"), None)
+        if sync is None or not sync.webhook_lag_hours or not final.event_anchor:
+            return None
+        start = self.context.window(final).start
+        return EventScope(start - timedelta(hours=sync.webhook_lag_hours), self.context.cutoff,
+                          False, final.hide_transient)
+
+    def compute_states(self) -> tuple[list[View], dict[str, ShipmentFacts]]:
+        views = view_sequence([r.kind for r in self.active_rules()])
+        ctx = self.context
+        lag = self.lag_scope(views[-1])
+        lo = min(ctx.ours.start, ctx.workspace.start)
+        hi = max(ctx.ours.end, ctx.workspace.end)
+        transient = self.ruleset.rule("hide_transient")
+        scopes = [ctx.scope(v) for v in views] + ([lag] if lag else [])
+        query = FactQuery(self.tables, scopes, ctx.as_of, (lo, hi),
+                          transient.auto_resolved if transient else None,
+                          self.ruleset.category_priority)
+        return views, query.run(self.engine)
+
+    def base_payload(self) -> dict[str, Any]:
+        ctx = self.context
+        return {
+            "ruleset": self.ruleset.name,
+            "as_of": iso_utc(ctx.as_of),
+            "windows": {
+                "ours": _window(ctx.ours),
+                "portal": _window(ctx.workspace),
+                "portal_cutoff": iso_utc(ctx.cutoff),
+            },
+            "rules": [{"id": r.id, "kind": r.kind, "description": r.description,
+                       **({"skipped": self.skipped[r.id]} if r.id in self.skipped else {})}
+                      for r in self.ruleset.rules],
+            "annotations": annotations(self.ruleset, [ctx.ours, ctx.workspace]),
+        }
+
+    def with_export(self, export: PortalExport, portal_total: int) -> dict[str, Any]:
+        transient = self.ruleset.rule("hide_transient")
+        if transient and export.includes_auto_resolved:
+            self.skipped[transient.id] = ("the export lists auto-resolved exceptions, so it was "
+                                          "taken with 'Include transient' on")
+        views, facts = self.compute_states()
+        rules = self.active_rules()
+        rule_ids = [r.id for r in rules]
+        taxonomy = self.ruleset.rule("taxonomy")
+        ids = set(facts) | set(export.rows)
+        unknown = lookup_shipments(self.engine, self.tables,
+                                   [i for i in export.rows if i not in facts])
+        buckets: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        cat_moves: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        car_moves: dict[str, dict[str, list[int]]] = defaultdict(
+            lambda: defaultdict(lambda: [0, 0]))
+        ours_num = ours_den = modelled_den = 0
+        ours_cat: dict[str, int] = defaultdict(int)
+        carriers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for sid in sorted(ids, key=lambda x: (len(x), x)):
+            fact = facts.get(sid)
+            row = export.rows.get(sid)
+            states = ([status(fact, v, self.context) for v in views] if fact
+                      else [OUTSIDE] * len(views))
+            ours, final = states[0], states[-1]
+            actual = Status(row is not None, final.denominator, row.category if row else None)
+            carrier = self._carrier(fact, row, unknown)
+            ours_num += ours.numerator
+            ours_den += ours.denominator
+            modelled_den += final.denominator
+            if ours.numerator:
+                ours_cat[ours.category or "other"] += 1
+            c = carriers[carrier]
+            c["ours_num"] += ours.numerator
+            c["ours_den"] += ours.denominator
+            c["portal_num"] += actual.numerator
+            c["portal_den"] += actual.denominator
+            rule = attribute(states, actual, rule_ids, taxonomy.id if taxonomy else None)
+            if rule == UNEXPLAINED and fact is not None:
+                rule = self._webhook_lag(fact, views[-1], final, actual) or rule
+            if rule is None:
+                continue
+            dn, dd = moves(ours, actual)
+            entry = {"shipment_id": sid, "carrier": carrier, "numerator_delta": dn,
+                     "denominator_delta": dd, "ours_category": ours.category,
+                     "portal_category": actual.category}
+            if rule == UNEXPLAINED:
+                entry["reason"] = self._reason(fact, row, final, unknown)
+            buckets[rule].append(entry)
+            if ours.category:
+                cat_moves[ours.category][rule] -= 1
+            if actual.category:
+                cat_moves[actual.category][rule] += 1
+            car_moves[carrier][rule][0] += dn
+            car_moves[carrier][rule][1] += dd
+        portal_num = len(export.rows)
+        order = [r.id for r in self.ruleset.rules]
+        bridge = self._bridge(order, buckets, ours_num, ours_den)
+        unexplained_rows = buckets.get(UNEXPLAINED, [])
+        unlisted = portal_total - modelled_den
+        unexplained = {
+            "numerator_delta": sum(e["numerator_delta"] for e in unexplained_rows),
+            "denominator_delta": sum(e["denominator_delta"] for e in unexplained_rows) + unlisted,
+            "denominator_unlisted": unlisted,
+            "shipments": unexplained_rows,
+        }
+        payload = self.base_payload()
+        payload.update({
+            "mode": "export",
+            "portal_export": export.path,
+            "ours": side(ours_num, ours_den),
+            "portal": side(portal_num, portal_total),
+            "bridge": bridge,
+            "unexplained": unexplained,
+        })
+        payload.update(judge(payload, self.ruleset.tolerance))
+        portal_cat: dict[str, int] = defaultdict(int)
+        for row in export.rows.values():
+            portal_cat[row.category] += 1
+        payload["by_category"] = by_category(order, self.ruleset.category_priority, ours_cat,
+                                             portal_cat, cat_moves)
+        payload["by_carrier"] = by_carrier(order, carriers, car_moves)
+        self._check_additivity(payload)
+        return payload
+
+    def with_rate(self, portal_rate: float, portal_total: int) -> dict[str, Any]:
+        taxonomy = self.ruleset.rule("taxonomy")
+        if taxonomy:
+            self.skipped[taxonomy.id] = "the portal's categories are only known from its export"
+        views, facts = self.compute_states()
+        rules = self.active_rules()
+        counts = [[0, 0] for _ in views]
+        movers: list[list[dict[str, Any]]] = [[] for _ in rules]
+        for sid in sorted(facts, key=lambda x: (len(x), x)):
+            states = [status(facts[sid], v, self.context) for v in views]
+            for k, st in enumerate(states):
+                counts[k][0] += st.numerator
+                counts[k][1] += st.denominator
+            for k in range(1, len(states)):
+                if states[k].membership != states[k - 1].membership:
+                    dn, dd = moves(states[k - 1], states[k])
+                    movers[k - 1].append({"shipment_id": sid, "carrier": facts[sid].carrier,
+                                          "numerator_delta": dn, "denominator_delta": dd})
+        by_id = {r.id: k for k, r in enumerate(rules)}
+        bridge = []
+        num, den = counts[0]
+        for rule in self.ruleset.rules:
+            k = by_id.get(rule.id)
+            dn = dd = 0
+            if k is not None:
+                dn, dd = counts[k + 1][0] - counts[k][0], counts[k + 1][1] - counts[k][1]
+            num, den = num + dn, den + dd
+            bridge.append({"rule": rule.id, "numerator_delta": dn, "denominator_delta": dd,
+                           "value_after": value(num, den),
+                           "shipments": movers[k] if k is not None else []})
+        portal_num = round(portal_rate * portal_total)
+        payload = self.base_payload()
+        payload.update({
+            "mode": "rate_only",
+            "bridge_basis": ("modelled step counts without the portal's export: each rule's "
+                             "moves are our view before and after it; what remains cannot be "
+                             "traced to shipments, and the taxonomy rule cannot be applied"),
+            "ours": side(*counts[0]),
+            "portal": {**side(portal_num, portal_total), "rate_given": portal_rate},
+            "bridge": bridge,
+            "unexplained": {"numerator_delta": portal_num - counts[-1][0],
+                            "denominator_delta": portal_total - counts[-1][1],
+                            "shipments": []},
+        })
+        payload.update(judge(payload, self.ruleset.tolerance))
+        self._check_additivity(payload)
+        return payload
+
+    def _webhook_lag(self, fact: ShipmentFacts, final_view: View, final: Status,
+                     actual: Status) -> str | None:
+        """The sync rule's id when the difference is a webhook landing across a window edge."""
+        lag = self.lag_scope(final_view)
+        if lag is None or final.denominator != actual.denominator:
+            return None
+        sync = next(r for r in self.active_rules() if r.kind == "overnight_cutoff")
+        window_start = self.context.window(final_view).start
+        if actual.numerator and not final.numerator:
+            early = fact.first_exception.get(lag)
+            if early is not None and early[0] < window_start:
+                return sync.id  # an event just before the window, its webhook landed inside
+        if final.numerator and not actual.numerator:
+            first = fact.first_exception.get(self.context.scope(final_view))
+            if first is not None and first[0] >= self.context.cutoff - timedelta(
+                    hours=sync.webhook_lag_hours):
+                return sync.id  # its only events' webhooks may have landed after the recompute
+        return None
+
+    @staticmethod
+    def _carrier(fact: ShipmentFacts | None, row, unknown) -> str:
+        if fact and fact.carrier:
+            return fact.carrier
+        if fact is None and row is not None and unknown.get(row.shipment_id, (None,))[0]:
+            return unknown[row.shipment_id][0]
+        return _carrier_key(row.carrier) if row is not None else "unknown"
+
+    def _reason(self, fact, row, final: Status, unknown) -> str:
+        if row is None:
+            return ("not in the portal's export although the modelled portal view lists it "
+                    f"(category {final.category})")
+        if fact is None and row.shipment_id not in unknown:
+            return "listed by the portal but not in the warehouse's shipments"
+        if fact is None:
+            return ("listed by the portal; in the warehouse, but neither its label date nor an "
+                    "exception event falls in either window")
+        if not final.numerator:
+            return ("listed by the portal, but no exception event of ours falls in the portal's "
+                    "modelled view")
+        return f"category differs: modelled {final.category}, portal {row.category}"
+
+    def _bridge(self, order, buckets, num: int, den: int) -> list[dict[str, Any]]:
+        bridge = []
+        for rule_id in order:
+            rows = buckets.get(rule_id, [])
+            dn = sum(e["numerator_delta"] for e in rows)
+            dd = sum(e["denominator_delta"] for e in rows)
+            num, den = num + dn, den + dd
+            step = {"rule": rule_id, "numerator_delta": dn, "denominator_delta": dd,
+                    "value_after": value(num, den), "shipments": rows}
+            bridge.append(step)
+        return bridge
+
+    @staticmethod
+    def _check_additivity(payload: dict[str, Any]) -> None:
+        for part, key in (("numerator", "numerator_delta"), ("denominator", "denominator_delta")):
+            total = sum(s[key] for s in payload["bridge"]) + payload["unexplained"][key]
+            expected = payload["portal"][part] - payload["ours"][part]
+            if total != expected:  # an internal invariant, not an input error
+                raise AssertionError(f"bridge {part} moves sum to {total}, expected {expected}")
+
+
+def reconcile(engine: Engine, schema: str | None, portal_export_path: str | Path | None,
+              portal_total: int, as_of: datetime, workspace_timezone: str = "Europe/Rome", *,
+              portal_rate: float | None = None, our_timezone: str = "UTC",
+              ruleset: RuleSet | str | Path | None = None) -> dict[str, Any]:
+    """Reconcile our Exception Rate with the portal's; returns the JSON-ready payload.
+
+    Give ``portal_export_path`` (the Exceptions CSV) for the per-shipment bridge, or
+    ``portal_rate`` alone for the coarser modelled bridge. ``portal_total`` is the portal's
+    shipment count for its window; ``as_of`` must be timezone-aware.
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of: must carry a UTC offset (e.g. 2026-03-12T08:00:00Z)")
+    if isinstance(portal_total, bool) or not isinstance(portal_total, int) or portal_total < 0:
+        raise ValueError(f"portal_total: expected a whole number >= 0, got {portal_total!r}")
+    if (portal_export_path is None) == (portal_rate is None):
+        raise ValueError("give exactly one of portal_export_path (the Exceptions CSV) or "
+                         "portal_rate (the portal's rate alone)")
+    rules = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(ruleset)
+    job = _Reconciliation(engine, schema, as_of, rules, our_timezone, workspace_timezone)
+    if portal_rate is not None:
+        if not 0 <= portal_rate <= 1:
+            raise ValueError(f"portal_rate: expected a fraction between 0 and 1 (e.g. 0.027), "
+                             f"got {portal_rate}")
+        return _logged(job.with_rate(portal_rate, portal_total))
+    export = read_portal_export(portal_export_path, rules.export, workspace_timezone)
+    if len(export.rows) > portal_total:
+        log.warning("reconciliation: the export %s lists %d shipments but the portal total is "
+                    "%d", export.path, len(export.rows), portal_total)
+    return _logged(job.with_export(export, portal_total))
+
+
+def _logged(payload: dict[str, Any]) -> dict[str, Any]:
+    ours, portal, un = payload["ours"], payload["portal"], payload["unexplained"]
+    log.info("reconciliation as of %s (%s): ours %d/%d, portal %d/%d, %d shipment(s) "
+             "unexplained, verdict %s", payload["as_of"], payload["mode"], ours["numerator"],
+             ours["denominator"], portal["numerator"], portal["denominator"],
+             len(un["shipments"]), payload["verdict"])
+    return payload

@@ -1,0 +1,1 @@
+"""Reconciliation rule sets (YAML) and their JSON Schema; a package so wheels ship them."""

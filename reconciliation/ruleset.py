@@ -1,0 +1,167 @@
+"""Load and validate a reconciliation rule set (YAML validated by ``rules/ruleset.schema.json``).
+
+The rule set declares, as data, the ordered rules that move our Exception Rate card's view of each
+shipment toward the vendor portal's, the calendar annotations, the tolerance on the unexplained
+residual, the category tie-break order and the vocabulary of the portal's CSV export.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+DEFAULT_RULESET = RULES_DIR / "portal_exceptions.yaml"
+SCHEMA_PATH = RULES_DIR / "ruleset.schema.json"
+
+#: Kinds that switch one aspect of the per-shipment view (everything except ``taxonomy``).
+VIEW_KINDS = ("window_anchor", "time_zone", "hide_transient", "include_returns",
+              "overnight_cutoff")
+
+
+class RuleSetError(ValueError):
+    """A rule set file that does not match the schema or the ordering constraints."""
+
+
+@dataclass(frozen=True)
+class AutoResolved:
+    classes: tuple[str, ...]
+    conditional_class: str
+    progress_milestones: tuple[str, ...]
+    progress_within_hours: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    description: str
+    auto_resolved: AutoResolved | None = None
+    webhook_lag_hours: int = 0
+
+
+@dataclass(frozen=True)
+class Annotation:
+    id: str
+    from_month_day: tuple[int, int]
+    to_month_day: tuple[int, int]
+    text: str
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    abs_points: float
+    relative: float
+    min_sample: int
+
+
+@dataclass(frozen=True)
+class ExportVocabulary:
+    columns: dict[str, tuple[str, ...]]
+    categories: dict[str, tuple[str, ...]]
+    resolutions: dict[str, tuple[str, ...]]
+    event_date_formats: tuple[str, ...]
+    true_flags: tuple[str, ...]
+    false_flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    path: Path
+    rules: tuple[Rule, ...]
+    annotations: tuple[Annotation, ...]
+    tolerance: Tolerance
+    category_priority: tuple[str, ...]
+    export: ExportVocabulary
+    description: str = ""
+
+    def rule(self, kind: str) -> Rule | None:
+        return next((r for r in self.rules if r.kind == kind), None)
+
+    @property
+    def view_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.kind in VIEW_KINDS)
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    month, day = text.split("-")
+    return int(month), int(day)
+
+
+def _check_constraints(doc: dict[str, Any], path: Path) -> None:
+    rules = doc["rules"]
+    ids = [r["id"] for r in rules]
+    kinds = [r["kind"] for r in rules]
+    for label, values in (("id", ids), ("kind", kinds)):
+        dupes = sorted({v for v in values if values.count(v) > 1})
+        if dupes:
+            raise RuleSetError(f"{path}: rules: duplicate {label} {', '.join(dupes)} "
+                               f"(each rule {label} may appear once)")
+    if "taxonomy" in kinds and kinds[-1] != "taxonomy":
+        raise RuleSetError(f"{path}: rules: the taxonomy rule must come last (it compares "
+                           "categories after every other rule has been applied)")
+    categories = set(doc["category_priority"])
+    portal = set(doc["portal_export"]["categories"])
+    unknown = sorted(portal - categories)
+    if unknown:
+        raise RuleSetError(f"{path}: portal_export.categories: {', '.join(unknown)} not in "
+                           f"category_priority {sorted(categories)}")
+
+
+def load_ruleset(path: str | Path | None = None) -> RuleSet:
+    """Read ``path`` (default: the packaged portal rule set), validate it and build a RuleSet."""
+    path = Path(path) if path else DEFAULT_RULESET
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleSetError(f"{path}: cannot read rule set ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise RuleSetError(f"{path}: not valid YAML: {exc}") from exc
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise RuleSetError(f"{path}: {where}: {first.message}")
+    _check_constraints(doc, path)
+    rules = []
+    for item in doc["rules"]:
+        auto = item.get("auto_resolved")
+        rules.append(Rule(
+            id=item["id"], kind=item["kind"], description=" ".join(item["description"].split()),
+            auto_resolved=AutoResolved(
+                classes=tuple(auto["classes"]), conditional_class=auto["conditional_class"],
+                progress_milestones=tuple(auto["progress_milestones"]),
+                progress_within_hours=int(auto["progress_within_hours"]),
+            ) if auto else None,
+            webhook_lag_hours=int(item.get("webhook_lag_hours", 0)),
+        ))
+    export = doc["portal_export"]
+    return RuleSet(
+        name=doc["ruleset"],
+        path=path,
+        rules=tuple(rules),
+        annotations=tuple(
+            Annotation(a["id"], _month_day(a["from_month_day"]), _month_day(a["to_month_day"]),
+                       " ".join(a["text"].split()))
+            for a in doc.get("annotations", [])
+        ),
+        tolerance=Tolerance(**doc["tolerance"]),
+        category_priority=tuple(doc["category_priority"]),
+        export=ExportVocabulary(
+            columns={k: tuple(v) for k, v in export["columns"].items()},
+            categories={k: tuple(v) for k, v in export["categories"].items()},
+            resolutions={k: tuple(v) for k, v in export["resolutions"].items()},
+            event_date_formats=tuple(export["event_date_formats"]),
+            true_flags=tuple(export["flags"]["true"]),
+            false_flags=tuple(export["flags"]["false"]),
+        ),
+        description=" ".join(doc.get("description", "").split()),
+    )
