@@ -68,7 +68,12 @@ class Shipment:
     # Ground truth, never served.
     truth_transient: bool = False  # every exception on it resolved by itself
     # When ShippyPro sent the webhook deliveries (Unix seconds); the archive replays them.
+    # webhook_times[0] is the ORDER_SHIPPED delivery, webhook_times[i + 1] the TRACKING_UPDATE
+    # for events[i].
     webhook_times: list[int] = field(default_factory=list)
+    # The order in which GetTracking lists the events (indices into ``events``, repeats allowed);
+    # None = true time order. The API contract says events may come in any order and repeat.
+    serve_order: list[int] | None = None
 
     def events_until(self, now: int) -> list[Event]:
         return [e for e in self.events if e.date <= now]
@@ -81,7 +86,8 @@ class World:
     start: int  # first label date generated (Unix seconds)
     end: int  # last instant with traffic (Unix seconds)
     as_of: int  # the scenario's reading instant (default sandbox clock)
-    carriers: dict[str, list[dict]]  # GetCarriers: {"BRT": [{"CarrierID", "CarrierService", "Label"}]}
+    # GetCarriers: {"BRT": [{"CarrierID", "CarrierService", "Label"}]}
+    carriers: dict[str, list[dict]]
     shipments: list[Shipment]
 
     def by_order_id(self) -> dict[int, Shipment]:
