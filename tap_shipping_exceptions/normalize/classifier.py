@@ -165,6 +165,12 @@ class Classifier:
                 refined = self._message_rule(carrier, text, exceptions=True)
                 if refined is not None:
                     return self._make(refined.label, exc_milestone, "message"), False
+            if (not entry.label.is_exception and text_milestone in TERMINAL_MILESTONES
+                    and entry.label.milestone not in TERMINAL_MILESTONES):
+                # a progress code ("return to shipper" in progress) whose text reports the
+                # final outcome ("returned to the sender"): the text is the more specific
+                return self._make(Label(milestone=text_milestone), text_milestone,
+                                  "carrier_code"), False
             return self._make(entry.label, exc_milestone, "carrier_code"), False
 
         exception = self._message_rule(carrier, text, exceptions=True)

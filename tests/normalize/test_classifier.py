@@ -257,3 +257,16 @@ def test_custom_mapping_dir_changes_behaviour(mapping_copy: Path) -> None:
     assert Classifier(mapping_copy).classify("tnt", 5, "Giacenza TNT").exception_reason == \
         "recipient.unclaimed"
     assert Classifier().classify("tnt", 5, "Giacenza TNT").exception_reason == "other.stock"
+
+
+@pytest.mark.parametrize(("carrier", "message", "code"), [
+    ("brt", "RESTITUITA AL MITTENTE", "708"),
+    ("dhl_express", "Shipment returned to shipper - delivered to shipper", "RT"),
+    ("ups", "The package was returned to the sender.", "RS"),
+])
+def test_progress_code_with_final_outcome_in_text_is_terminal(carrier: str, message: str,
+                                                              code: str) -> None:
+    c = default_classifier().classify(carrier, 6, message, code)
+    assert c.milestone == "returned"
+    assert c.exception_category is None
+    assert is_terminal(c)
