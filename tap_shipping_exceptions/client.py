@@ -1,0 +1,311 @@
+"""A small ShippyPro API client: one JSON POST endpoint, HTTP Basic auth, retries, pacing.
+
+Usable on its own (``ShippyProClient(api_key).get_order(123)``). One ``requests.Session`` with a
+connection pool sized to ``max_concurrency`` is shared by all threads that call it.
+
+Failure semantics (see ``errors.py``):
+
+* 401/403 raise ``AuthenticationError`` at once ("check api_key"), never retried.
+* 429, 5xx, timeouts, connection errors and unreadable (truncated/malformed) bodies are retried
+  with exponential backoff and jitter, honouring ``Retry-After``; a 429 also slows the shared
+  request rate (``throttle.RequestPacer``). When retries run out: ``TransientAPIError`` (or
+  ``ResponseFormatError`` for a body that never parsed).
+* HTTP 200 with ``"Result": "Error"`` raises ``APIResultError`` carrying the API's message.
+* A response missing a field the tap needs raises ``ResponseFormatError`` naming the method, the
+  shipment and the field.
+
+The API key never appears in any log line or exception message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from tap_shipping_exceptions.errors import (
+    APIResultError,
+    AuthenticationError,
+    HTTPStatusError,
+    ResponseFormatError,
+    ShippyProError,
+    TransientAPIError,
+    redact,
+)
+from tap_shipping_exceptions.throttle import RequestPacer
+
+DEFAULT_API_URL = "https://www.shippypro.com/api"
+MAX_RETRY_AFTER = 900.0
+USER_AGENT = "tap-shipping-exceptions/0.1"
+
+logger = logging.getLogger("tap_shipping_exceptions.client")
+
+JSONDict = dict[str, Any]
+
+
+def subject_for(order_id: int | str | None = None, tracking: str | None = None) -> str:
+    """Human-readable shipment reference used in messages, e.g. 'OrderID 12 / tracking AB1'."""
+    parts = []
+    if order_id is not None:
+        parts.append(f"OrderID {order_id}")
+    if tracking:
+        parts.append(f"tracking {tracking}")
+    return " / ".join(parts)
+
+
+def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), else None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - now()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def api_error_message(body: JSONDict) -> str:
+    """The API's own explanation from a ``Result: Error`` body."""
+    for key in ("Error", "ErrorMessage"):
+        text = body.get(key)
+        if text:
+            return str(text)
+    errors = body.get("ValidationErrors")
+    if errors:
+        if isinstance(errors, dict):
+            return "; ".join(f"{k}: {v}" for k, v in errors.items())
+        if isinstance(errors, list):
+            return "; ".join(str(e) for e in errors)
+        return str(errors)
+    return "no error message given"
+
+
+class ShippyProClient:
+    """Thread-safe client for the ShippyPro JSON-POST API."""
+
+    def __init__(
+        self,
+        api_key: str,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        max_concurrency: int = 4,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        if not api_key:
+            raise ValueError("api_key: a ShippyPro API key is required")
+        self._api_key = api_key
+        self.api_url = api_url
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._sleep = sleep
+        self._jitter = jitter
+        self.pacer = RequestPacer(sleep=sleep, clock=clock)
+        self.session = requests.Session()
+        self.session.auth = (api_key, "")
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, max_concurrency),
+                              max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self._counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    @property
+    def call_counts(self) -> dict[str, int]:
+        """HTTP requests sent so far, per API method (retries included)."""
+        with self._counts_lock:
+            return dict(self._counts)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> ShippyProClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _count(self, method: str) -> None:
+        with self._counts_lock:
+            self._counts[method] += 1
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** attempt))
+        return ceiling * (0.5 + 0.5 * self._jitter())
+
+    def _clean(self, text: str) -> str:
+        return redact(text, self._api_key)
+
+    # -- the one transport method --------------------------------------------------------------
+
+    def call(self, method: str, params: JSONDict | None = None, *, subject: str = "") -> JSONDict:
+        """POST ``{"Method", "Params"}`` and return the decoded body of a successful call."""
+        where = f"{method} ({subject})" if subject else method
+        payload = {"Method": method, "Params": params or {}}
+        attempts = self.max_retries + 1
+        last_problem = ""
+        for attempt in range(attempts):
+            self.pacer.wait_turn()
+            self._count(method)
+            delay: float | None = None
+            throttled = False
+            try:
+                response = self.session.post(self.api_url, json=payload, timeout=self.timeout)
+            except requests.Timeout:
+                last_problem = f"timed out after {self.timeout:g} s"
+            except requests.RequestException as exc:
+                last_problem = f"connection error ({type(exc).__name__})"
+            else:
+                status = response.status_code
+                if status in (401, 403):
+                    raise AuthenticationError(
+                        f"ShippyPro {where}: HTTP {status}: the API rejected the credentials; "
+                        "check api_key", method=method, subject=subject)
+                if status == 429 or status >= 500:
+                    delay = parse_retry_after(response.headers.get("Retry-After"))
+                    throttled = status == 429
+                    last_problem = f"HTTP {status}"
+                elif status >= 400:
+                    raise HTTPStatusError(
+                        f"ShippyPro {where}: unexpected HTTP {status} "
+                        f"({self._clean(response.reason or '')})", method=method, subject=subject)
+                else:
+                    try:
+                        body = json.loads(response.content)
+                    except ValueError as exc:
+                        last_problem = (f"response body is not valid JSON ({exc.msg} at char "
+                                        f"{exc.pos}, {len(response.content)} bytes)"
+                                        if isinstance(exc, json.JSONDecodeError) else
+                                        "response body is not valid JSON")
+                    else:
+                        self.pacer.succeeded()
+                        return self._check_result(body, method=method, subject=subject)
+            if attempt + 1 >= attempts:
+                break
+            wait = delay if delay is not None else self._backoff(attempt)
+            logger.warning("ShippyPro %s: %s; retry %d/%d in %.2f s", where, last_problem,
+                           attempt + 1, self.max_retries, wait)
+            if throttled:
+                self.pacer.throttled(wait)  # every thread waits; this one via wait_turn()
+            else:
+                self._sleep(wait)
+        if last_problem.startswith("response body"):
+            raise ResponseFormatError(
+                f"ShippyPro {where}: {last_problem} after {attempts} attempts",
+                method=method, subject=subject)
+        raise TransientAPIError(
+            f"ShippyPro {where}: {last_problem} after {attempts} attempts", method=method,
+            subject=subject)
+
+    def _check_result(self, body: Any, *, method: str, subject: str) -> JSONDict:
+        where = f"{method} ({subject})" if subject else method
+        if not isinstance(body, dict):
+            raise ResponseFormatError(
+                f"ShippyPro {where}: expected a JSON object, got {type(body).__name__}",
+                method=method, subject=subject)
+        result = body.get("Result")
+        if (isinstance(result, str) and result.lower() == "error") or (
+            result is None and ("Error" in body or "ErrorMessage" in body)
+        ):
+            message = self._clean(api_error_message(body))
+            raise APIResultError(f"ShippyPro {where}: the API returned an error: {message}",
+                                 api_message=message, method=method, subject=subject)
+        return body
+
+    # -- methods ---------------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        """Check reachability and credentials."""
+        self.call("Ping", {})
+
+    def get_carriers(self) -> dict[str, list[JSONDict]]:
+        """``GetCarriers`` → ``{"<CarrierName>": [{"CarrierID", "CarrierService", "Label"}]}``."""
+        body = self.call("GetCarriers", {})
+        carriers = body.get("Carriers")
+        if not isinstance(carriers, dict):
+            raise ResponseFormatError(
+                "ShippyPro GetCarriers: field 'Carriers' missing or not an object",
+                field="Carriers", method="GetCarriers")
+        for name, services in carriers.items():
+            if not isinstance(services, list):
+                raise ResponseFormatError(
+                    f"ShippyPro GetCarriers: field 'Carriers.{name}' is not a list",
+                    field=f"Carriers.{name}", method="GetCarriers")
+        return carriers
+
+    def get_order(self, order_id: int) -> JSONDict:
+        """``GetOrder`` → the ``Order`` object, with ``OrderID``/``Date``/``CarrierName``/
+        ``TrackingNumber`` checked."""
+        subject = subject_for(order_id)
+        body = self.call("GetOrder", {"OrderID": order_id}, subject=subject)
+        order = body.get("Order")
+        if not isinstance(order, dict):
+            raise ResponseFormatError(
+                f"ShippyPro GetOrder ({subject}): field 'Order' missing or not an object",
+                field="Order", method="GetOrder", subject=subject)
+        for field, kinds in (("OrderID", (int, str)), ("Date", (int, str)),
+                             ("CarrierName", (str,)), ("TrackingNumber", (str,))):
+            if field not in order or order[field] is None:
+                raise ResponseFormatError(
+                    f"ShippyPro GetOrder ({subject}): required field 'Order.{field}' is missing",
+                    field=f"Order.{field}", method="GetOrder", subject=subject)
+            if not isinstance(order[field], kinds) or isinstance(order[field], bool):
+                raise ResponseFormatError(
+                    f"ShippyPro GetOrder ({subject}): field 'Order.{field}' has type "
+                    f"{type(order[field]).__name__}, expected "
+                    f"{'/'.join(k.__name__ for k in kinds)}",
+                    field=f"Order.{field}", method="GetOrder", subject=subject)
+        return order
+
+    def get_tracking(self, code: str, carrier_name: str | None = None, *,
+                     order_id: int | None = None) -> JSONDict:
+        """``GetTracking`` → the body, with ``Events`` checked to be a list of objects."""
+        subject = subject_for(order_id, code)
+        params: JSONDict = {"Code": code}
+        if carrier_name:
+            params["CarrierName"] = carrier_name
+        body = self.call("GetTracking", params, subject=subject)
+        events = body.get("Events")
+        if not isinstance(events, list):
+            raise ResponseFormatError(
+                f"ShippyPro GetTracking ({subject}): field 'Events' missing or not a list",
+                field="Events", method="GetTracking", subject=subject)
+        return body
+
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "APIResultError",
+    "AuthenticationError",
+    "HTTPStatusError",
+    "ResponseFormatError",
+    "ShippyProClient",
+    "ShippyProError",
+    "TransientAPIError",
+    "parse_retry_after",
+    "subject_for",
+]

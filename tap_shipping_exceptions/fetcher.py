@@ -1,0 +1,98 @@
+"""Fetch shipments concurrently: GetOrder (when due) then GetTracking, per shipment.
+
+``fetch_shipment`` runs in a worker thread and never raises for one shipment's failure (the
+error is returned with whatever was fetched), except ``AuthenticationError`` which must stop the
+whole sync. ``ordered_results`` keeps ``workers`` calls in flight with a sliding window of
+futures (no fixed batches waiting for their slowest call) and yields results in submission order,
+so records come out in a stable order while memory stays bounded by the window.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from tap_shipping_exceptions.client import ShippyProClient, subject_for
+from tap_shipping_exceptions.errors import (
+    AuthenticationError,
+    ResponseFormatError,
+    ShippyProError,
+)
+from tap_shipping_exceptions.records import TrackingEvent, as_int, parse_events
+
+WINDOW_PER_WORKER = 8
+
+
+@dataclass(slots=True)
+class FetchJob:
+    order_id: int
+    order: dict[str, Any] | None  # cached Order from state; None → GetOrder is due
+    refetch_order: bool = False
+
+
+@dataclass(slots=True)
+class FetchResult:
+    job: FetchJob
+    order: dict[str, Any] | None = None
+    tracking: dict[str, Any] | None = None
+    events: list[TrackingEvent] = field(default_factory=list)
+    error: ShippyProError | None = None
+    before_start: bool = False
+    order_fetched: bool = False
+
+
+def fetch_shipment(client: ShippyProClient, job: FetchJob, *,
+                   start_date: int | None = None) -> FetchResult:
+    """All API work for one shipment. Only ``AuthenticationError`` escapes."""
+    result = FetchResult(job, order=job.order)
+    subject = subject_for(job.order_id)
+    try:
+        if result.order is None or job.refetch_order:
+            result.order = client.get_order(job.order_id)
+            result.order_fetched = True
+        order = result.order
+        returned_id = as_int(order.get("OrderID"), "Order.OrderID",
+                             f"ShippyPro GetOrder ({subject})", method="GetOrder",
+                             subject=subject)
+        if returned_id != job.order_id:
+            raise ResponseFormatError(
+                f"ShippyPro GetOrder ({subject}): field 'Order.OrderID' is {returned_id}, "
+                f"expected the requested {job.order_id}", field="Order.OrderID",
+                method="GetOrder", subject=subject)
+        created = as_int(order.get("Date"), "Order.Date", f"ShippyPro GetOrder ({subject})",
+                         method="GetOrder", subject=subject)
+        if start_date is not None and created < start_date:
+            result.before_start = True
+            return result
+        tracking_number = order.get("TrackingNumber") or ""
+        if tracking_number:
+            result.tracking = client.get_tracking(tracking_number, order.get("CarrierName"),
+                                                  order_id=job.order_id)
+            result.events = parse_events(result.tracking["Events"],
+                                         shipment_id=str(job.order_id),
+                                         subject=subject_for(job.order_id, tracking_number))
+    except AuthenticationError:
+        raise
+    except ShippyProError as exc:
+        result.error = exc
+    return result
+
+
+def ordered_results(jobs: Iterable[FetchJob], fetch: Callable[[FetchJob], FetchResult], *,
+                    workers: int, window: int | None = None) -> Iterator[FetchResult]:
+    """Run ``fetch`` over ``jobs`` on ``workers`` threads; yield results in job order."""
+    window = window or max(1, workers) * WINDOW_PER_WORKER
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="shippypro")
+    pending: deque[Future[FetchResult]] = deque()
+    try:
+        for job in jobs:
+            pending.append(pool.submit(fetch, job))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

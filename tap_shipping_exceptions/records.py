@@ -1,0 +1,234 @@
+"""Build the tap's Singer records (data-contract.md) from ShippyPro payloads.
+
+Pure functions plus one ``RecordBuilder`` holding the classifier and carrier aliases; no I/O.
+Timestamps come in as Unix seconds and go out as ISO 8601 UTC strings with a ``Z`` suffix.
+``event_id`` is a SHA-1 over the event's identity (shipment, instant, code, native code,
+normalised message and city), so the same carrier event seen twice — repeated in a response,
+re-polled, or delivered twice by a webhook — always gets the same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from tap_shipping_exceptions.errors import ResponseFormatError
+
+_SPACES = re.compile(r"\s+")
+NO_EVENT_STATUS = "info_received"
+RECORD_HASH_CHARS = 16
+
+
+class ClassificationLike(Protocol):
+    milestone: str
+    exception_category: str | None
+    exception_reason: str | None
+    exception_class: str | None
+    classified_by: str
+    taxonomy_version: str
+
+
+class ClassifierLike(Protocol):
+    taxonomy_version: str
+
+    def classify(self, carrier_key: str, shippypro_code: int, message: str | None,
+                 carrier_code: str | None = None) -> ClassificationLike: ...
+
+
+def iso_utc(unix_seconds: int) -> str:
+    """Unix seconds → ``2026-03-01T10:00:00Z``."""
+    return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_iso() -> str:
+    """The current instant as an ISO 8601 UTC string (microseconds kept for ordering)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def as_int(value: Any, field: str, where: str, *, method: str | None = None,
+           subject: str = "") -> int:
+    """An integer from an int or a string of digits; else ``ResponseFormatError`` naming field."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ResponseFormatError(
+        f"{where}: field '{field}' expected an integer (Unix seconds / code), got {value!r}",
+        field=field, method=method, subject=subject)
+
+
+def normalise_code(code: int) -> int:
+    """ShippyPro's newer 1000..6000 statuses mean the same as 1..6."""
+    return code // 1000 if code >= 1000 else code
+
+
+def normalise_text(text: str | None) -> str:
+    """Collapse whitespace and case so cosmetic differences don't change an event's identity."""
+    return _SPACES.sub(" ", text).strip().casefold() if text else ""
+
+
+def make_event_id(shipment_id: str, occurred: int, code: int, carrier_code: str | None,
+                  message: str | None, city: str | None) -> str:
+    key = "\x1f".join((shipment_id, str(occurred), str(code), carrier_code or "",
+                       normalise_text(message), normalise_text(city)))
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """Short stable digest of a record, to skip re-emitting an unchanged shipment."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:RECORD_HASH_CHARS]
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text if text.strip() else None
+
+
+@dataclass(slots=True)
+class TrackingEvent:
+    """One distinct carrier event of a shipment, parsed and identified."""
+
+    event_id: str
+    occurred: int
+    code: int
+    message: str | None
+    city: str | None
+    carrier_code: str | None
+    raw: dict[str, Any]
+
+
+def parse_events(events: list[Any], *, shipment_id: str, subject: str) -> list[TrackingEvent]:
+    """Validate ``GetTracking.Events`` and return distinct events in time order.
+
+    Repeats (same ``event_id``) are dropped, keeping the first. Raises ``ResponseFormatError``
+    naming ``Events[i].<field>`` for a malformed event.
+    """
+    where = f"ShippyPro GetTracking ({subject})"
+    parsed: dict[str, tuple[int, TrackingEvent]] = {}
+    for index, raw in enumerate(events):
+        if not isinstance(raw, dict):
+            raise ResponseFormatError(
+                f"{where}: field 'Events[{index}]' expected an object, got {type(raw).__name__}",
+                field=f"Events[{index}]", method="GetTracking", subject=subject)
+        for field in ("date", "code"):
+            if raw.get(field) is None:
+                raise ResponseFormatError(
+                    f"{where}: required field 'Events[{index}].{field}' is missing",
+                    field=f"Events[{index}].{field}", method="GetTracking", subject=subject)
+        occurred = as_int(raw["date"], f"Events[{index}].date", where, method="GetTracking",
+                          subject=subject)
+        code = normalise_code(as_int(raw["code"], f"Events[{index}].code", where,
+                                     method="GetTracking", subject=subject))
+        message = _optional_text(raw.get("message"))
+        city = _optional_text(raw.get("city"))
+        carrier_code = _optional_text(raw.get("carrier_code"))
+        event_id = make_event_id(shipment_id, occurred, code, carrier_code, message, city)
+        if event_id not in parsed:
+            parsed[event_id] = (index, TrackingEvent(event_id, occurred, code, message, city,
+                                                     carrier_code, raw))
+    ordered = sorted(parsed.values(), key=lambda pair: (pair[1].occurred, pair[0]))
+    return [event for _, event in ordered]
+
+
+def _country(address: Any) -> str | None:
+    if isinstance(address, dict):
+        country = _optional_text(address.get("country"))
+        return country.strip().upper() if country else None
+    return None
+
+
+def _positive(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+class RecordBuilder:
+    """Turns one shipment's order + tracking payloads into contract records."""
+
+    def __init__(self, classifier: ClassifierLike, carrier_key: Any,
+                 carrier_aliases: dict[str, str] | None = None) -> None:
+        self.classifier = classifier
+        self._carrier_key_fn = carrier_key
+        self._aliases = carrier_aliases or None
+        self._keys: dict[str, str] = {}
+
+    def carrier_key(self, name: str) -> str:
+        key = self._keys.get(name)
+        if key is None:
+            key = self._carrier_key_fn(name, self._aliases)
+            self._keys[name] = key
+        return key
+
+    def classify(self, carrier: str, events: list[TrackingEvent]) -> list[ClassificationLike]:
+        return [self.classifier.classify(carrier, e.code, e.message, e.carrier_code)
+                for e in events]
+
+    @staticmethod
+    def event_record(event: TrackingEvent, classification: ClassificationLike, *,
+                     shipment_id: str, tracking_number: str, carrier: str,
+                     synced_at: str) -> dict[str, Any]:
+        return {
+            "event_id": event.event_id,
+            "shipment_id": shipment_id,
+            "tracking_number": tracking_number,
+            "carrier": carrier,
+            "occurred_at": iso_utc(event.occurred),
+            "shippypro_code": event.code,
+            "carrier_code": event.carrier_code,
+            "message": event.message,
+            "city": event.city,
+            "milestone": classification.milestone,
+            "exception_category": classification.exception_category,
+            "exception_reason": classification.exception_reason,
+            "exception_class": classification.exception_class,
+            "classified_by": classification.classified_by,
+            "taxonomy_version": classification.taxonomy_version,
+            "synced_at": synced_at,
+            "raw": event.raw,
+        }
+
+    def shipment_record(self, order: dict[str, Any], *, shipment_id: str, carrier: str,
+                        events: list[TrackingEvent],
+                        classifications: list[ClassificationLike], is_terminal: bool,
+                        tracking_body: dict[str, Any] | None, subject: str) -> dict[str, Any]:
+        where = f"ShippyPro GetOrder ({subject})"
+        created = as_int(order["Date"], "Order.Date", where, method="GetOrder", subject=subject)
+        shipped_date = _positive(order.get("ShippedDate"))
+        first_scan = next((e.occurred for e in events if e.code != 1), None)
+        shipped = shipped_date or first_scan
+        promised = _positive(order.get("EstDeliveryDate"))
+        if promised is None and tracking_body is not None:
+            promised = _positive(tracking_body.get("est_delivery_date"))
+        delivered = next((e.occurred for e, c in zip(events, classifications, strict=True)
+                          if c.milestone == "delivered"), None)
+        status = classifications[-1].milestone if classifications else NO_EVENT_STATUS
+        updated = max([created, shipped_date or 0, *(e.occurred for e in events)])
+        return {
+            "shipment_id": shipment_id,
+            "order_ref": _optional_text(order.get("TransactionID")),
+            "carrier": carrier,
+            "carrier_name": order["CarrierName"],
+            "carrier_service": _optional_text(order.get("CarrierService")),
+            "tracking_number": order["TrackingNumber"],
+            "created_at": iso_utc(created),
+            "shipped_at": iso_utc(shipped) if shipped else None,
+            "origin_country": _country(order.get("from_address")),
+            "destination_country": _country(order.get("to_address")),
+            "is_return": bool(_positive(order.get("IsReturn"))),
+            "status": status,
+            "promised_delivery_at": iso_utc(promised) if promised else None,
+            "delivered_at": iso_utc(delivered) if delivered else None,
+            "is_terminal": is_terminal,
+            "updated_at": iso_utc(updated),
+            "raw": order,
+        }

@@ -1,0 +1,155 @@
+"""The tap's own bookkeeping, kept inside the SDK's ``shipments`` stream state.
+
+Layout of ``state["bookmarks"]["shipments"]["shippypro"]`` (persisted by Meltano like any
+bookmark; the SDK keeps custom keys through to the final STATE message)::
+
+    {
+      "version": 1,
+      "active": {                      # non-terminal shipments still polled with GetTracking
+        "<OrderID>": {
+          "order": {...} | null,       # GetOrder's Order object (null = GetOrder still due)
+          "seen": <unix>,              # when the tap first discovered it (ages out pending ids)
+          "events": "<hex10><hex10>…", # 10-hex prefixes of every event_id already emitted
+          "record": "<hex16>" | null,  # digest of the last shipments record emitted
+          "refetch": true              # optional: a delivery showed a new tracking/carrier
+        }
+      },
+      "done": {"<OrderID>": <created unix>},   # recently terminal / before start_date
+      "archive": {"<file path>": {"offset": <bytes read>, "line": <lines read>}}
+    }
+
+``done`` and pending entries are pruned ``active_window_days`` after their created/seen instant,
+so state size follows the number of recent shipments, not history.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+STATE_KEY = "shippypro"
+STATE_VERSION = 1
+EVENT_PREFIX_CHARS = 10
+DAY = 86_400
+
+
+class TapBookkeeping:
+    """Typed view over the mutable state dict (mutations go straight into the SDK's state)."""
+
+    def __init__(self, stream_state: dict[str, Any]) -> None:
+        root = stream_state.get(STATE_KEY)
+        if not isinstance(root, dict):
+            root = {}
+            stream_state[STATE_KEY] = root
+        root.setdefault("version", STATE_VERSION)
+        for key in ("active", "done", "archive"):
+            if not isinstance(root.get(key), dict):
+                root[key] = {}
+        self.root = root
+        for entry in root["active"].values():
+            if isinstance(entry, dict) and isinstance(entry.get("order"), dict):
+                entry["order"] = plain_json(entry["order"])
+
+    @property
+    def active(self) -> dict[str, dict[str, Any]]:
+        return self.root["active"]
+
+    @property
+    def done(self) -> dict[str, int]:
+        return self.root["done"]
+
+    @property
+    def archive(self) -> dict[str, dict[str, int]]:
+        return self.root["archive"]
+
+    def has_work(self) -> bool:
+        """True when state alone gives the tap something to poll."""
+        return bool(self.active)
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    def discover(self, order_id: int, *, now: int, tracking: str | None = None,
+                 carrier_changed: Any = None) -> str:
+        """Register a discovered OrderID; returns 'new', 'known', 'refetch' or 'done'.
+
+        ``carrier_changed(order) -> bool`` decides whether a delivery's tracking/carrier differs
+        from the order already fetched (then GetOrder is called again).
+        """
+        key = str(order_id)
+        if key in self.done:
+            return "done"
+        entry = self.active.get(key)
+        if entry is None:
+            self.active[key] = {"order": None, "seen": now, "events": "", "record": None}
+            return "new"
+        order = entry.get("order")
+        if order is not None and carrier_changed is not None and carrier_changed(order):
+            entry["refetch"] = True
+            return "refetch"
+        return "known"
+
+    # -- after a fetch -----------------------------------------------------------------------
+
+    @staticmethod
+    def emitted_prefixes(entry: dict[str, Any] | None) -> set[str]:
+        text = (entry or {}).get("events") or ""
+        return {text[i:i + EVENT_PREFIX_CHARS] for i in range(0, len(text), EVENT_PREFIX_CHARS)}
+
+    def keep_active(self, order_id: str, *, order: dict[str, Any], prefixes: set[str],
+                    record: str | None, seen: int) -> None:
+        self.active[order_id] = {"order": order, "seen": seen, "events": "".join(sorted(prefixes)),
+                                 "record": record}
+
+    def keep_order(self, order_id: str, order: dict[str, Any]) -> None:
+        """Remember a fetched order for a shipment whose tracking call failed."""
+        entry = self.active.get(order_id)
+        if entry is not None:
+            entry["order"] = order
+            entry.pop("refetch", None)
+
+    def finish(self, order_id: str, created: int) -> None:
+        """Terminal (or out of scope): never poll again while recent."""
+        self.active.pop(order_id, None)
+        self.done[order_id] = created
+
+    def drop(self, order_id: str) -> None:
+        self.active.pop(order_id, None)
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def prune(self, *, now: int, window_days: int) -> dict[str, int]:
+        """Drop expired active entries (created/seen before the window) and old ``done`` ids."""
+        cutoff = now - window_days * DAY
+        expired = [k for k, e in self.active.items() if entry_instant(e) < cutoff]
+        for key in expired:
+            del self.active[key]
+        old = [k for k, created in self.done.items() if created < cutoff]
+        for key in old:
+            del self.done[key]
+        return {"expired_active": len(expired), "forgotten_done": len(old)}
+
+
+def plain_json(value: Any) -> Any:
+    """Undo the SDK's state parsing of floats as ``Decimal`` (``--state`` files), so a cached
+    order is the same value — and hashes the same — as when it came from the API."""
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_json(v) for v in value]
+    if isinstance(value, Decimal):  # only JSON floats are parsed as Decimal
+        return float(value)
+    return value
+
+
+def entry_instant(entry: dict[str, Any]) -> int:
+    """Created instant of a fetched shipment, else when it was first seen."""
+    order = entry.get("order")
+    if isinstance(order, dict):
+        try:
+            return int(order.get("Date") or 0)
+        except (TypeError, ValueError):
+            return 0
+    try:
+        return int(entry.get("seen") or 0)
+    except (TypeError, ValueError):
+        return 0

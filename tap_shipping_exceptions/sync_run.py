@@ -1,0 +1,250 @@
+"""One sync of the tap: discover shipments, fetch them, turn them into records, keep state.
+
+``SyncRun`` is created once per sync by the tap and shared by its streams. ``shipment_records``
+drives the ``shipments`` stream: it
+
+1. prunes expired entries from state (non-terminal shipments created more than
+   ``active_window_days`` ago, old terminal ids),
+2. reads the new part of the webhook archive and the configured ``order_ids`` (a malformed
+   archive line stops here, before any API call, unless ``webhook_errors`` is ``skip``),
+3. registers newly discovered OrderIDs as pending in state and commits the archive offsets in
+   the same state snapshot, so nothing discovered is lost if the sync dies later,
+4. fetches every active shipment (GetOrder when due, then GetTracking) concurrently, and in
+   OrderID order emits its new tracking events (through ``emit_event``) and yields its shipment
+   record when it changed since the last emission,
+5. moves terminal shipments out of the active set, logs failures, unmapped-message counts per
+   carrier and API call counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tap_shipping_exceptions.client import ShippyProClient, subject_for
+from tap_shipping_exceptions.discovery import Delivery, scan_archive
+from tap_shipping_exceptions.fetcher import FetchJob, FetchResult, fetch_shipment, ordered_results
+from tap_shipping_exceptions.normalize.carriers import carrier_key
+from tap_shipping_exceptions.normalize.classifier import default_classifier, is_terminal
+from tap_shipping_exceptions.records import RecordBuilder, now_iso, record_hash
+from tap_shipping_exceptions.settings import Settings
+from tap_shipping_exceptions.state import DAY, EVENT_PREFIX_CHARS, TapBookkeeping
+
+logger = logging.getLogger("tap_shipping_exceptions.sync")
+
+Record = dict[str, Any]
+
+
+@dataclass
+class SyncStats:
+    discovered_new: int = 0
+    discovered_known: int = 0
+    skipped_done: int = 0
+    refetch: int = 0
+    shipments_fetched: int = 0
+    shipments_emitted: int = 0
+    shipments_unchanged: int = 0
+    events_emitted: int = 0
+    before_start_date: int = 0
+    terminal: int = 0
+    aged_out: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+class SyncRun:
+    """Per-sync context shared by the streams."""
+
+    def __init__(self, settings: Settings, client: ShippyProClient, *,
+                 wall_clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.client = client
+        self.classifier = default_classifier()
+        self.builder = RecordBuilder(self.classifier, carrier_key, settings.carrier_aliases)
+        self.now = int(wall_clock())
+        self.carriers_seen: dict[str, str] = {}
+        self.stats = SyncStats()
+        self._unmapped_before = self.classifier.unmapped_summary()
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    def _carrier_changed(self, delivery: Delivery) -> Callable[[dict[str, Any]], bool]:
+        def changed(order: dict[str, Any]) -> bool:
+            if delivery.tracking and delivery.tracking != (order.get("TrackingNumber") or None):
+                return True
+            if delivery.carrier_name and order.get("CarrierName"):
+                return (self.builder.carrier_key(delivery.carrier_name)
+                        != self.builder.carrier_key(order["CarrierName"]))
+            return False
+        return changed
+
+    def discover(self, book: TapBookkeeping) -> None:
+        """Steps 1-3: prune, read the archive and order_ids, register pending ids."""
+        pruned = book.prune(now=self.now, window_days=self.settings.active_window_days)
+        if any(pruned.values()):
+            logger.info("State pruned before sync: %s", pruned)
+        if self.settings.webhook_archive:
+            scan = scan_archive(self.settings.webhook_archive, book.archive,
+                                on_malformed=self.settings.webhook_errors)
+            logger.info("Webhook archive: %d file(s), %d new line(s), %d OrderID(s), %d repeat "
+                        "deliveries, %d other events, %d malformed line(s) skipped", scan.files,
+                        scan.lines, len(scan.deliveries), scan.duplicates, scan.ignored,
+                        len(scan.skipped))
+            for order_id in sorted(scan.deliveries):
+                delivery = scan.deliveries[order_id]
+                self._count(book.discover(order_id, now=self.now,
+                                          carrier_changed=self._carrier_changed(delivery)))
+            book.archive.clear()  # files no longer matched are forgotten
+            book.archive.update(scan.offsets)
+        for order_id in self.settings.order_ids:
+            self._count(book.discover(order_id, now=self.now))
+
+    def _count(self, outcome: str) -> None:
+        if outcome == "new":
+            self.stats.discovered_new += 1
+        elif outcome == "done":
+            self.stats.skipped_done += 1
+        elif outcome == "refetch":
+            self.stats.refetch += 1
+        else:
+            self.stats.discovered_known += 1
+
+    # -- fetching and records ------------------------------------------------------------------
+
+    def jobs(self, book: TapBookkeeping) -> Iterator[FetchJob]:
+        for key in sorted(book.active, key=int):
+            entry = book.active[key]
+            yield FetchJob(int(key), entry.get("order"), bool(entry.get("refetch")))
+
+    def shipment_records(self, book: TapBookkeeping, *, emit_event: Callable[[Record], None],
+                         events_selected: bool, shipments_selected: bool) -> Iterator[Record]:
+        """Steps 1-5; yields the shipments records to emit."""
+        self.discover(book)
+        logger.info("Syncing %d active shipment(s) (%d newly discovered, %d already terminal "
+                    "skipped) with max_concurrency=%d", len(book.active),
+                    self.stats.discovered_new, self.stats.skipped_done,
+                    self.settings.max_concurrency)
+
+        def fetch(job: FetchJob) -> FetchResult:
+            return fetch_shipment(self.client, job, start_date=self.settings.start_date)
+
+        results = ordered_results(self.jobs(book), fetch, workers=self.settings.max_concurrency)
+        try:
+            for result in results:
+                record = self._process(result, book, emit_event=emit_event,
+                                       events_selected=events_selected,
+                                       shipments_selected=shipments_selected)
+                if record is not None:
+                    yield record
+        finally:
+            results.close()
+            self.finish(book)
+
+    def _process(self, result: FetchResult, book: TapBookkeeping, *,
+                 emit_event: Callable[[Record], None], events_selected: bool,
+                 shipments_selected: bool) -> Record | None:
+        key = str(result.job.order_id)
+        entry = book.active.get(key) or {}
+        order = result.order
+        if result.error is not None:
+            carrier = order.get("CarrierName") if order else None
+            tracking = order.get("TrackingNumber") if order else None
+            message = (f"stream=shipments shipment={key} carrier={carrier or '?'} "
+                       f"tracking={tracking or '?'}: {result.error}")
+            logger.warning("Skipping shipment, it stays active for the next run: %s", message)
+            self.stats.failures.append(message)
+            if order is not None and result.order_fetched:
+                book.keep_order(key, order)
+            return None
+        assert order is not None  # fetch_shipment sets it whenever there is no error
+        self.stats.shipments_fetched += 1
+        created = int(order["Date"])
+        if result.before_start:
+            self.stats.before_start_date += 1
+            book.finish(key, created)
+            return None
+        carrier = self.builder.carrier_key(order["CarrierName"])
+        self.carriers_seen.setdefault(carrier, order["CarrierName"])
+        events = result.events
+        classifications = self.builder.classify(carrier, events)
+        terminal = bool(classifications) and is_terminal(classifications[-1])
+        record = self.builder.shipment_record(
+            order, shipment_id=key, carrier=carrier, events=events,
+            classifications=classifications, is_terminal=terminal,
+            tracking_body=result.tracking, subject=subject_for(key, order["TrackingNumber"]))
+        prefixes = book.emitted_prefixes(entry)
+        if events_selected:
+            synced_at = now_iso()
+            for event, classification in zip(events, classifications, strict=True):
+                prefix = event.event_id[:EVENT_PREFIX_CHARS]
+                if prefix in prefixes:
+                    continue
+                prefixes.add(prefix)
+                emit_event(self.builder.event_record(
+                    event, classification, shipment_id=key,
+                    tracking_number=order["TrackingNumber"], carrier=carrier,
+                    synced_at=synced_at))
+                self.stats.events_emitted += 1
+        digest = record_hash(record) if shipments_selected else entry.get("record")
+        changed = shipments_selected and digest != entry.get("record")
+        if terminal:
+            self.stats.terminal += 1
+            book.finish(key, created)
+        elif created < self.now - self.settings.active_window_days * DAY:
+            self.stats.aged_out += 1
+            book.drop(key)
+        else:
+            book.keep_active(key, order=order, prefixes=prefixes, record=digest,
+                             seen=int(entry.get("seen") or self.now))
+        if changed:
+            self.stats.shipments_emitted += 1
+            return record
+        self.stats.shipments_unchanged += 1
+        return None
+
+    def finish(self, book: TapBookkeeping) -> None:
+        """Step 5: prune and log the sync's summary."""
+        book.prune(now=self.now, window_days=self.settings.active_window_days)
+        stats = self.stats
+        logger.info(
+            "Shipments sync summary: fetched=%d emitted=%d unchanged=%d events_emitted=%d "
+            "terminal=%d aged_out=%d before_start_date=%d failed=%d still_active=%d "
+            "api_calls=%s", stats.shipments_fetched, stats.shipments_emitted,
+            stats.shipments_unchanged, stats.events_emitted, stats.terminal, stats.aged_out,
+            stats.before_start_date, len(stats.failures), len(book.active),
+            self.client.call_counts)
+        if stats.failures:
+            logger.warning("%d shipment(s) failed after retries and were skipped (they stay "
+                           "active and are retried next run): %s", len(stats.failures),
+                           "; ".join(stats.failures[:20])
+                           + (" …" if len(stats.failures) > 20 else ""))
+        after = self.classifier.unmapped_summary()
+        unmapped = {c: n - self._unmapped_before.get(c, 0) for c, n in after.items()
+                    if n > self._unmapped_before.get(c, 0)}
+        if unmapped:
+            logger.warning("Unmapped exception messages this sync, per carrier (classified by "
+                           "ShippyPro code fallback): %s", unmapped)
+        else:
+            logger.info("Unmapped exception messages this sync: none")
+
+    # -- carriers ------------------------------------------------------------------------------
+
+    def carrier_records(self) -> Iterator[Record]:
+        """GetCarriers (keys normalised, services merged) plus carriers seen in shipments."""
+        version = self.classifier.taxonomy_version
+        merged: dict[str, Record] = {}
+        for name in sorted(self.client.get_carriers().items(), key=lambda kv: kv[0]):
+            carrier_name, services = name
+            key = self.builder.carrier_key(carrier_name)
+            record = merged.setdefault(key, {"carrier": key, "carrier_name": carrier_name,
+                                             "services": [], "taxonomy_version": version})
+            for service in services:
+                label = service.get("CarrierService") if isinstance(service, dict) else None
+                if label and label not in record["services"]:
+                    record["services"].append(str(label))
+        for key, carrier_name in sorted(self.carriers_seen.items()):
+            merged.setdefault(key, {"carrier": key, "carrier_name": carrier_name,
+                                    "services": [], "taxonomy_version": version})
+        yield from merged.values()
