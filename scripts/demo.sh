@@ -51,6 +51,6 @@ metric-cards evaluate exception_rate --warehouse "$WAREHOUSE" --schema raw --as-
 
 echo "== reconciliation against the sandbox portal's Exceptions export"
 PORTAL_TOTAL=$(shipping-sandbox portal-export "${SCENARIO[@]}" --as-of "$AS_OF" \
-  --workspace-timezone Europe/Rome --out "$OUT/portal_exceptions.csv" --print-total)
+  --out "$OUT/portal_exceptions.csv" | python -c 'import json, sys; print(json.load(sys.stdin)["total"])')
 metric-cards reconcile --warehouse "$WAREHOUSE" --schema raw --portal-export "$OUT/portal_exceptions.csv" \
   --portal-total "$PORTAL_TOTAL" --as-of "$AS_OF" --workspace-timezone Europe/Rome

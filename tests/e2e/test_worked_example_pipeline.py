@@ -6,8 +6,15 @@ xdist group because they share it.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import duckdb
 import pytest
+
+from metric_cards.evaluate import open_engine
+from metric_cards.windows import parse_instant
+from reconciliation.api import reconcile
 
 from .conftest import AS_OF, MeltanoProject, cli_json, emitted_records
 
@@ -51,9 +58,48 @@ def test_exception_rate_card_reads_as_the_seed(first_run: dict[str, int],
     assert (card["denominator"], card["numerator"]) == (16_000, 464)
     assert round(card["value"] * 100, 2) == 2.90
     assert card["status"] == "warn"
-    assert card["window"] == {"start": "2026-02-10T00:00:00Z", "end": "2026-03-12T00:00:00Z"}
+    assert (card["window"]["start"], card["window"]["end"]) == ("2026-02-10T00:00:00Z",
+                                                                "2026-03-12T00:00:00Z")
     by_category = {r["key"]: r["numerator"] for r in card["breakdowns"]["by_category"]}
     assert by_category == {"address": 138, "recipient": 122, "depot_network": 110,
-                           "customs_border": 56, "damage_lost": 38}
+                           "customs_border": 56, "damage_lost": 38, "other": 0}
     by_carrier = {r["key"]: r["numerator"] for r in card["breakdowns"]["by_carrier"]}
     assert by_carrier == {"brt": 150, "poste_italiane": 180, "dhl_express": 50, "gls": 84}
+
+
+@pytest.fixture(scope="module")
+def portal_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    from tap_shipping_exceptions.sandbox.generator import generate
+    from tap_shipping_exceptions.sandbox.portal import write_portal_export
+
+    path = tmp_path_factory.mktemp("portal") / "portal_exceptions.csv"
+    summary = write_portal_export(generate("worked_example", 7), path,
+                                  as_of=parse_instant(AS_OF))
+    return path, summary.total
+
+
+def test_reconciles_with_the_sandbox_portal(first_run: dict[str, int],
+                                           worked_example_project: MeltanoProject,
+                                           portal_export: tuple[Path, int]) -> None:
+    path, total = portal_export
+    payload = reconcile(open_engine(f"duckdb:///{worked_example_project.warehouse}"), "raw", path, total,
+                        parse_instant(AS_OF), "Europe/Rome")
+    assert (payload["ours"]["numerator"], payload["ours"]["denominator"]) == (464, 16_000)
+    assert payload["portal"]["numerator"] != payload["ours"]["numerator"]
+    assert payload["unexplained"]["shipments"] == []
+    assert payload["verdict"] == "reconciled"
+
+
+def test_tampered_export_rows_are_exactly_the_unexplained(
+        first_run: dict[str, int], worked_example_project: MeltanoProject,
+        portal_export: tuple[Path, int], tmp_path: Path) -> None:
+    path, total = portal_export
+    header, *rows = list(csv.reader(path.open(encoding="utf-8")))
+    middle = [r for r in rows if "2026-02-20" <= r[4] < "2026-03-05"]
+    dropped = {middle[0][0], middle[7][0]}
+    tampered = tmp_path / "tampered.csv"
+    with tampered.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *(r for r in rows if r[0] not in dropped)])
+    payload = reconcile(open_engine(f"duckdb:///{worked_example_project.warehouse}"), "raw", tampered, total,
+                        parse_instant(AS_OF), "Europe/Rome")
+    assert {s["shipment_id"] for s in payload["unexplained"]["shipments"]} == dropped
