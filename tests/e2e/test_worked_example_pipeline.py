@@ -1,7 +1,7 @@
 """The whole product on the seed's worked example: sandbox -> tap -> Meltano -> DuckDB -> cards.
 
-One Meltano project per session (isolated state and warehouse); the tests run in order in one
-xdist group because they share it.
+One Meltano project per session (isolated state and warehouse); the tests share it, so they stay
+in this one file (the suite runs with xdist's `--dist loadfile`) and run in order.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from reconciliation.api import reconcile
 
 from .conftest import AS_OF, MeltanoProject, cli_json, emitted_records
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("meltano")]
+pytestmark = pytest.mark.e2e
 STREAMS = ("carriers", "shipments", "tracking_events")
 
 
