@@ -40,15 +40,18 @@ def zone(name: str) -> ZoneInfo:
                          f"'UTC' or 'Europe/Rome')") from exc
 
 
-def parse_instant(text: str) -> datetime:
-    """Parse an ISO 8601 instant; a naive value is rejected rather than guessed."""
+def parse_instant(text: str, name: str = "as_of") -> datetime:
+    """Parse an ISO 8601 instant to UTC; a naive value is rejected rather than guessed.
+
+    ``name`` is the setting or option the text came from, for the error message.
+    """
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(f"as_of: {text!r} is not an ISO 8601 instant "
+        raise ValueError(f"{name}: {text!r} is not an ISO 8601 instant "
                          "(expected e.g. 2026-03-12T08:00:00Z)") from exc
     if moment.tzinfo is None:
-        raise ValueError(f"as_of: {text!r} has no UTC offset (expected e.g. 2026-03-12T08:00:00Z)")
+        raise ValueError(f"{name}: {text!r} has no UTC offset (expected e.g. 2026-03-12T08:00:00Z)")
     return moment.astimezone(UTC)
 
 

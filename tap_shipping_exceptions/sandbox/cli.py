@@ -18,9 +18,10 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from metric_cards.windows import parse_instant
 
 log = logging.getLogger("shipping_sandbox")
 
@@ -44,15 +45,8 @@ def parse_params(items: list[str]) -> dict[str, Any]:
     return params
 
 
-def parse_instant(text: str) -> int:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"--now {text!r}: not an ISO 8601 instant "
-                         "(expected e.g. 2026-03-12T08:00:00Z)") from exc
-    if moment.tzinfo is None:
-        raise ValueError(f"--now {text!r}: has no UTC offset (add Z)")
-    return int(moment.timestamp())
+def unix_instant(text: str, option: str) -> int:
+    return int(parse_instant(text, option).timestamp())
 
 
 def add_world_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .runner import start_server
     from .server import create_app
     world = build_world(args)
-    now = world.as_of if args.at_as_of else (parse_instant(args.now) if args.now else None)
+    now = world.as_of if args.at_as_of else (unix_instant(args.now, "--now") if args.now else None)
     faults = None
     if args.faults is not None:
         try:
@@ -134,7 +128,7 @@ def _generate_arguments(parser: argparse.ArgumentParser) -> None:
 def _generate(args: argparse.Namespace) -> int:
     from .archive import write_webhook_archive
     world = build_world(args)
-    until = parse_instant(args.until) if args.until else None
+    until = unix_instant(args.until, "--until") if args.until else None
     files = write_webhook_archive(world, args.webhook_archive, until=until)
     print(json.dumps({"scenario": world.scenario, "seed": world.seed,
                       "shipments": len(world.shipments), "files": len(files),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from sqlalchemy.engine import Engine
 
 from metric_cards.evaluate import open_engine
 from metric_cards.windows import parse_instant
@@ -20,6 +21,10 @@ from .conftest import AS_OF, MeltanoProject, cli_json, emitted_records
 
 pytestmark = pytest.mark.e2e
 STREAMS = ("carriers", "shipments", "tracking_events")
+
+
+def warehouse_engine(project: MeltanoProject) -> Engine:
+    return open_engine(f"duckdb:///{project.warehouse}")
 
 
 def table_counts(project: MeltanoProject) -> dict[str, int]:
@@ -82,7 +87,7 @@ def test_reconciles_with_the_sandbox_portal(first_run: dict[str, int],
                                            worked_example_project: MeltanoProject,
                                            portal_export: tuple[Path, int]) -> None:
     path, total = portal_export
-    payload = reconcile(open_engine(f"duckdb:///{worked_example_project.warehouse}"), "raw", path, total,
+    payload = reconcile(warehouse_engine(worked_example_project), "raw", path, total,
                         parse_instant(AS_OF), "Europe/Rome")
     assert (payload["ours"]["numerator"], payload["ours"]["denominator"]) == (464, 16_000)
     assert payload["portal"]["numerator"] != payload["ours"]["numerator"]
@@ -100,6 +105,6 @@ def test_tampered_export_rows_are_exactly_the_unexplained(
     tampered = tmp_path / "tampered.csv"
     with tampered.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([header, *(r for r in rows if r[0] not in dropped)])
-    payload = reconcile(open_engine(f"duckdb:///{worked_example_project.warehouse}"), "raw", tampered, total,
+    payload = reconcile(warehouse_engine(worked_example_project), "raw", tampered, total,
                         parse_instant(AS_OF), "Europe/Rome")
     assert {s["shipment_id"] for s in payload["unexplained"]["shipments"]} == dropped
