@@ -8,17 +8,15 @@ expected. No SQL lives in a definition; filters are (field, op, value) triples c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 from jsonschema.exceptions import best_match
 
+from metric_cards.datafile import DataFileProblem, parse_yaml, read_text, validate
 from metric_cards.errors import CardDefinitionError
 from metric_cards.windows import zone
 from metric_cards.yaml_locations import format_path, line_of
@@ -30,11 +28,8 @@ LIST_OPS = {"in", "not_in"}
 PARAMETER_SWITCHES = {"include_transient", "exclude_returns"}
 
 
-@cache
-def card_schema() -> dict[str, Any]:
-    """The JSON Schema every card YAML must satisfy."""
-    text = resources.files("metric_cards").joinpath("schema/card.schema.json").read_text("utf-8")
-    return json.loads(text)
+#: The JSON Schema every card YAML must satisfy.
+CARD_SCHEMA = resources.files("metric_cards").joinpath("schema/card.schema.json")
 
 
 @dataclass(frozen=True)
@@ -134,39 +129,40 @@ def load_definition(path: Path | str) -> CardDefinition:
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise CardDefinitionError(name, "", f"cannot read file ({exc.strerror})") from exc
+        text = read_text(path)
+    except DataFileProblem as problem:
+        raise CardDefinitionError(name, "", f"cannot read file ({problem.message})"
+                                  ) from problem.cause
     return parse_definition(text, name, path)
 
 
 def parse_definition(text: str, name: str, path: Path | None = None) -> CardDefinition:
     """Validate YAML ``text`` (reported as ``name``) as a card definition."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise CardDefinitionError(name, "", f"invalid YAML: {exc.problem}", line) from exc
-    except yaml.YAMLError as exc:
-        raise CardDefinitionError(name, "", f"invalid YAML: {exc}") from exc
+        data = parse_yaml(text)
+    except DataFileProblem as problem:
+        raise CardDefinitionError(name, "", f"invalid YAML: {problem.message}", problem.line
+                                  ) from problem.cause
     if not isinstance(data, dict):
         raise CardDefinitionError(name, "", "expected a mapping of card fields at the top level, "
                                   f"got {type(data).__name__}", 1)
-    errors = sorted(jsonschema.Draft202012Validator(card_schema()).iter_errors(data),
-                    key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
-    if errors:
-        err = errors[0]
+    try:  # shallowest violation first: a missing top-level field before a nested detail
+        validate(data, CARD_SCHEMA,
+                 order=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    except DataFileProblem as problem:
+        err = problem.errors[0]
         if err.context and all(sub.validator == "required" for sub in err.context):
             keys = [sub.validator_value[0] for sub in err.context]
             loc = list(err.absolute_path)
             raise CardDefinitionError(name, format_path(loc),
                                       f"expected one of the keys {', '.join(keys)}; got "
                                       f"{', '.join(map(str, err.instance)) or 'none'}",
-                                      line_of(text, loc))
+                                      line_of(text, loc)) from None
         if err.context:
             err = best_match(err.context)
         loc = list(err.absolute_path)
-        raise CardDefinitionError(name, format_path(loc), _explain(err), line_of(text, loc))
+        raise CardDefinitionError(name, format_path(loc), _explain(err),
+                                  line_of(text, loc)) from None
     problem = _semantic_problem(data, path)
     if problem:
         loc, message = problem

@@ -7,13 +7,11 @@ residual, the category tie-break order and the vocabulary of the portal's CSV ex
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
+from metric_cards.datafile import DataFileProblem, load_validated
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 DEFAULT_RULESET = RULES_DIR / "portal_exceptions.yaml"
@@ -118,18 +116,16 @@ def load_ruleset(path: str | Path | None = None) -> RuleSet:
     """Read ``path`` (default: the packaged portal rule set), validate it and build a RuleSet."""
     path = Path(path) if path else DEFAULT_RULESET
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RuleSetError(f"{path}: cannot read rule set ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise RuleSetError(f"{path}: not valid YAML: {exc}") from exc
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
-        raise RuleSetError(f"{path}: {where}: {first.message}")
+        doc = load_validated(path, SCHEMA_PATH)
+    except DataFileProblem as problem:
+        if problem.stage == "read":
+            message = f"cannot read rule set ({problem.message})"
+        elif problem.stage == "syntax":
+            message = f"not valid YAML: {problem.cause}"
+        else:
+            message = f"{'.'.join(str(p) for p in problem.location) or '(top level)'}: " \
+                      f"{problem.message}"
+        raise RuleSetError(f"{path}: {message}") from problem.cause
     _check_constraints(doc, path)
     rules = []
     for item in doc["rules"]:

@@ -9,16 +9,15 @@ it and what was expected.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
+
+from metric_cards.datafile import DataFileProblem, parse_yaml, validate
 
 PACKAGED_MAPPINGS = Path(__file__).with_name("mappings")
 SCHEMA_PATH = Path(__file__).with_name("mapping.schema.json")
@@ -111,14 +110,6 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.split(r"[.-]", version))
 
 
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
 def _json_path(parts: Iterable[Any]) -> str:
     out = "$"
     for part in parts:
@@ -128,11 +119,11 @@ def _json_path(parts: Iterable[Any]) -> str:
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" line {where.line + 1}" if where is not None else ""
-        raise MappingError(f"{path.name}:{line}: not valid YAML: {exc}") from exc
+        return parse_yaml(path.read_text(encoding="utf-8"), _YAML_LOADER)
+    except DataFileProblem as problem:
+        line = f" line {problem.line}" if problem.line is not None else ""
+        raise MappingError(f"{path.name}:{line}: not valid YAML: {problem.cause}"
+                           ) from problem.cause
 
 
 def _check_keys_are_strings(doc: Any, path: Path, parts: tuple[Any, ...] = ()) -> None:
@@ -155,11 +146,12 @@ def validate_document(doc: Any, path: Path) -> None:
         raise MappingError(f"{path.name}: $: expected a mapping with 'version' and 'kind', "
                            f"got {type(doc).__name__}")
     _check_keys_are_strings(doc, path)
-    errors = sorted(_validator().iter_errors(doc),
-                    key=lambda e: (list(map(str, e.path)), e.message))
-    if errors:
-        lines = [f"{path.name}: {_json_path(e.absolute_path)}: {e.message}" for e in errors]
-        raise MappingError("invalid mapping file\n  " + "\n  ".join(lines))
+    try:
+        validate(doc, SCHEMA_PATH, order=lambda e: (list(map(str, e.path)), e.message))
+    except DataFileProblem as problem:
+        lines = [f"{path.name}: {_json_path(e.absolute_path)}: {e.message}"
+                 for e in problem.errors]
+        raise MappingError("invalid mapping file\n  " + "\n  ".join(lines)) from None
 
 
 def _compile_all(value: str | list[str], path: Path, parts: tuple[Any, ...]

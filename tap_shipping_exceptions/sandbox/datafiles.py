@@ -6,12 +6,11 @@ Errors name the file, the path inside it and what was expected, e.g.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
+from metric_cards.datafile import DataFileProblem
+from metric_cards.datafile import load_validated as load_document
 
 HERE = Path(__file__).resolve().parent
 
@@ -23,21 +22,16 @@ class DataFileError(ValueError):
 def load_validated(path: Path, schema_path: Path) -> dict[str, Any]:
     """Parse ``path`` (YAML) and validate it against the JSON Schema at ``schema_path``."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataFileError(f"{path}: cannot read ({exc.strerror})") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise DataFileError(f"{path.name}{where}: invalid YAML ({exc})") from exc
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise DataFileError(f"{path.name}: {where}: {first.message}{more}")
-    return data
+        return load_document(path, schema_path)
+    except DataFileProblem as problem:
+        if problem.stage == "read":
+            message = f"{path}: cannot read ({problem.message})"
+        elif problem.stage == "syntax":
+            where = f" line {problem.line}" if problem.line is not None else ""
+            message = f"{path.name}{where}: invalid YAML ({problem.cause})"
+        else:
+            where = "/".join(str(p) for p in problem.location) or "(top level)"
+            more = (f" (and {len(problem.errors) - 1} more problems)"
+                    if len(problem.errors) > 1 else "")
+            message = f"{path.name}: {where}: {problem.message}{more}"
+        raise DataFileError(message) from problem.cause

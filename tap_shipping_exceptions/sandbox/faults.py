@@ -17,6 +17,8 @@ from typing import Any
 
 import jsonschema
 
+from metric_cards.datafile import DataFileProblem, validate
+
 FAULT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -66,10 +68,12 @@ class FaultRule:
 
     @classmethod
     def from_dict(cls, raw: Any, where: str = "fault") -> FaultRule:
-        errors = sorted(_VALIDATOR.iter_errors(raw), key=lambda e: list(e.absolute_path))
-        if errors:
-            path = "/".join(str(p) for p in errors[0].absolute_path)
-            raise FaultSpecError(f"{where}{'/' + path if path else ''}: {errors[0].message}")
+        try:
+            validate(raw, _VALIDATOR)
+        except DataFileProblem as problem:
+            path = "/".join(str(p) for p in problem.location)
+            raise FaultSpecError(f"{where}{'/' + path if path else ''}: {problem.message}"
+                                 ) from None
         data = dict(raw)
         if "id" in data:
             data["id"] = str(data["id"])

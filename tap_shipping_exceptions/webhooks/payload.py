@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 
+from metric_cards.datafile import schema_validator
 from tap_shipping_exceptions.webhooks.errors import InvalidDelivery
 
 SCHEMA_FILE = "delivery.schema.json"
@@ -80,10 +81,7 @@ def parse_delivery(raw: bytes) -> Delivery:
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
-    text = resources.files(__package__).joinpath(SCHEMA_FILE).read_text("utf-8")
-    schema = json.loads(text)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    return schema_validator(resources.files(__package__).joinpath(SCHEMA_FILE))
 
 
 def _check_schema(body: dict[str, Any]) -> None:

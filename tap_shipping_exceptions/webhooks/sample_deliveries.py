@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
+from metric_cards.datafile import DataFileProblem, load_validated
 from tap_shipping_exceptions.webhooks.errors import ConfigurationError
 
 _PACKAGE = "tap_shipping_exceptions.webhooks"
@@ -30,28 +28,21 @@ class SampleDelivery:
 
 def load_sample_deliveries(path: Path | None = None) -> list[SampleDelivery]:
     """Load and validate the file (the packaged one unless ``path`` is given)."""
-    if path is None:
-        text = resources.files(_PACKAGE).joinpath(DEFAULT_FILE).read_text("utf-8")
-        where = f"{_PACKAGE}/{DEFAULT_FILE}"
-    else:
-        try:
-            text = path.read_text("utf-8")
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read test-delivery file {path}: {exc}") from exc
-        where = str(path)
+    packaged = resources.files(_PACKAGE)
+    source = packaged.joinpath(DEFAULT_FILE) if path is None else path
+    where = f"{_PACKAGE}/{DEFAULT_FILE}" if path is None else str(path)
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigurationError(
-            f"{where}: line {exc.lineno} column {exc.colno}: not JSON ({exc.msg})"
-        ) from exc
-    schema = json.loads(resources.files(_PACKAGE).joinpath(SCHEMA_FILE).read_text("utf-8"))
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(document),
-                    key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        location = "/".join(str(p) for p in first.absolute_path) or "(top level)"
-        raise ConfigurationError(f"{where}: at {location}: {first.message}")
+        document = load_validated(source, packaged.joinpath(SCHEMA_FILE), syntax="json")
+    except DataFileProblem as problem:
+        if problem.stage == "read":
+            message = f"cannot read test-delivery file {where}: {problem.cause}"
+        elif problem.stage == "syntax":
+            message = (f"{where}: line {problem.line} column {problem.column}: "
+                       f"not JSON ({problem.message})")
+        else:
+            location = "/".join(str(p) for p in problem.location) or "(top level)"
+            message = f"{where}: at {location}: {problem.message}"
+        raise ConfigurationError(message) from problem.cause
     return [
         SampleDelivery(entry["name"], {k: str(v) for k, v in entry["match"].items()})
         for entry in document["test_deliveries"]
