@@ -1,0 +1,149 @@
+"""Benchmark 6: ``meltano run tap-shipping-exceptions target-duckdb`` on the worked-example month.
+
+Each run uses a fresh Meltano system database (state) and a fresh DuckDB file. Beside the
+pipeline's wall time: the tap alone (output to a file) and the loader alone (target-duckdb
+reading that file), both timed; a perfectly overlapped pipe cannot beat the slower of the two,
+which is the floor. Loader rows/s = rows landed / loader-alone wall time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.context import Context
+from benchmarks.figures import Figure, median
+from benchmarks.processes import run_measured
+from benchmarks.report import BenchmarkResult
+from benchmarks.sandbox_harness import WorldSpec, start_sandbox
+from benchmarks.settings import ROOT
+from benchmarks.tap_runner import API_KEY, run_tap, write_config
+
+NUMBER = 6
+TITLE = "End to end (meltano run into DuckDB)"
+BIN = Path(sys.executable).parent
+LOADER_BIN = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "target-duckdb"
+LOADER_SETTINGS = "batch_size_rows 100000, add_metadata_columns false"
+TABLES = ("carriers", "shipments", "tracking_events")
+
+
+def loader_name() -> str:
+    """``target-duckdb <version>`` as installed in Meltano's plugin venv."""
+    site = LOADER_BIN.parent.parent / "lib"
+    for info in site.glob("python*/site-packages/target_duckdb-*.dist-info"):
+        return "target-duckdb " + info.name.removesuffix(".dist-info").split("-")[-1]
+    return "target-duckdb"
+
+
+def table_rows(path: Path) -> dict[str, int]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in TABLES}
+
+
+def private_sys_dir(work: Path) -> Path:
+    """A ``.meltano`` of our own whose plugin venvs link to the project's installed ones.
+
+    Meltano writes each invocation's config under ``.meltano/run/<plugin>/`` and removes it
+    afterwards, so two ``meltano run`` in one project at the same time (tests, other users)
+    can delete each other's config; a private sys dir keeps this run's files to itself.
+    """
+    sys_dir = work / "meltano-sys"
+    sys_dir.mkdir(parents=True, exist_ok=True)
+    for kind in ("extractors", "loaders", "utilities"):
+        link = sys_dir / kind
+        if not link.exists() and (ROOT / ".meltano" / kind).exists():
+            link.symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
+    return sys_dir
+
+
+def meltano_env(work: Path, url: str, archive: str, warehouse: Path) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+            "MELTANO_SYS_DIR_ROOT": str(private_sys_dir(work)),
+            "MELTANO_ENVIRONMENT": "sandbox",
+            "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "TAP_SHIPPING_EXCEPTIONS_API_URL": url,
+            "TAP_SHIPPING_EXCEPTIONS_API_KEY": API_KEY,
+            "TAP_SHIPPING_EXCEPTIONS_WEBHOOK_ARCHIVE": archive,
+            "TARGET_DUCKDB_PATH": str(warehouse)}
+
+
+def install_plugins(work: Path) -> None:
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+    for kind, name in (("extractor", "tap-shipping-exceptions"), ("loader", "target-duckdb")):
+        run_measured([str(BIN / "meltano"), "install", "--plugin-type", kind, name],
+                     stdout=work / f"install-{name}.log", stderr=work / f"install-{name}.err",
+                     cwd=ROOT, env=env, timeout=1800)
+
+
+def run(ctx: Context) -> BenchmarkResult:
+    s = ctx.settings
+    started = datetime.now(UTC)
+    work = ctx.scratch("end_to_end")
+    install_plugins(work)
+    spec = WorldSpec("worked_example", {}, seed=s.seed)
+    pipeline: list[float] = []
+    tap_alone: list[float] = []
+    loader_alone: list[float] = []
+    rows: dict[str, int] = {}
+    with start_sandbox(spec, work) as sandbox:
+        as_of = datetime.fromtimestamp(sandbox.world.as_of, UTC)
+        sandbox.set_clock(as_of)
+        archive = sandbox.write_archive(as_of)
+        for i in range(s.runs):
+            run_dir = work / f"run{i}"
+            run_dir.mkdir()
+            warehouse = run_dir / "warehouse.duckdb"
+            env = meltano_env(run_dir, sandbox.url, archive, warehouse)
+            child = run_measured([str(BIN / "meltano"), "run", "tap-shipping-exceptions",
+                                  "target-duckdb"], stdout=run_dir / "meltano.out",
+                                 stderr=run_dir / "meltano.log", cwd=ROOT, env=env,
+                                 timeout=3600)
+            pipeline.append(child.seconds)
+            rows = table_rows(warehouse)
+            # the two halves alone, on the same data
+            config = write_config(run_dir / "tap.json", api_url=sandbox.url,
+                                  archive_glob=archive, max_concurrency=4)
+            tap_run = run_tap(run_dir, config, label="tap-alone", parse=False)
+            tap_alone.append(tap_run.seconds)
+            loader_cfg = run_dir / "loader.json"
+            loader_cfg.write_text(json.dumps({
+                "path": str(run_dir / "loader-alone.duckdb"), "default_target_schema": "raw",
+                "batch_size_rows": 100000, "add_metadata_columns": False}), "utf-8")
+            loaded = run_measured([str(LOADER_BIN), "--config", str(loader_cfg)],
+                                  stdin=run_dir / "tap-alone.singer.jsonl",
+                                  stdout=run_dir / "loader.out", stderr=run_dir / "loader.log",
+                                  timeout=3600)
+            loader_alone.append(loaded.seconds)
+            alone_rows = table_rows(run_dir / "loader-alone.duckdb")
+            if alone_rows != rows:
+                raise RuntimeError(f"loader alone landed {alone_rows}, meltano run {rows}")
+            ctx.log.info("end to end run %d: meltano %.1f s, tap alone %.1f s, loader alone "
+                         "%.1f s, rows %s", i + 1, child.seconds, tap_run.seconds,
+                         loaded.seconds, rows)
+    total_rows = sum(rows.values())
+    name = loader_name()
+    floor = max(median(tap_alone), median(loader_alone))
+    wall = Figure(NUMBER, "meltano run, worked-example month (16,000 shipments) into DuckDB",
+                  "s", pipeline, floor=floor, floor_label="slower of tap alone / loader alone")
+    loader = Figure(NUMBER, f"loader rows/s ({name}, alone)", "rows/s",
+                    [total_rows / x for x in loader_alone])
+    through = Figure(NUMBER, "pipeline rows/s (rows landed / meltano run wall)", "rows/s",
+                     [total_rows / x for x in pipeline])
+    details = "\n".join([
+        f"Method: sandbox world `worked_example` (seed {s.seed}) at its reading instant, "
+        "`meltano run tap-shipping-exceptions target-duckdb` with environment `sandbox`, a "
+        "fresh Meltano state database and DuckDB file per run. Loader: "
+        f"{name} from Meltano's plugin venv ({LOADER_SETTINGS}, schema `raw`). "
+        "Rows landed per run: " + ", ".join(f"{t} {n:,}" for t, n in rows.items())
+        + f" = {total_rows:,}. Tap alone median {median(tap_alone):.1f} s, loader alone "
+        f"median {median(loader_alone):.1f} s.",
+    ])
+    return BenchmarkResult(NUMBER, TITLE, s.size, started.strftime("%Y-%m-%d %H:%M UTC"),
+                           (datetime.now(UTC) - started).total_seconds(),
+                           [wall, loader, through], details)
