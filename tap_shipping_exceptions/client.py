@@ -169,7 +169,7 @@ class ShippyProClient:
         attempts = self.max_retries + 1
         last_problem = ""
         for attempt in range(attempts):
-            self.pacer.wait_turn()
+            generation = self.pacer.wait_turn()
             self._count(method)
             delay: float | None = None
             throttled = False
@@ -210,7 +210,7 @@ class ShippyProClient:
             logger.warning("ShippyPro %s: %s; retry %d/%d in %.2f s", where, last_problem,
                            attempt + 1, self.max_retries, wait)
             if throttled:
-                self.pacer.throttled(wait)  # every thread waits; this one via wait_turn()
+                self.pacer.throttled(wait, generation)  # all threads wait; widens once/episode
             else:
                 self._sleep(wait)
         if last_problem.startswith("response body"):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,8 @@ class Delivery:
 class ArchiveScan:
     """Result of reading the new part of the archive."""
 
-    deliveries: dict[int, Delivery] = field(default_factory=dict)  # latest per OrderID
+    # latest per OrderID; None where ``details_for`` said the details are not needed
+    deliveries: dict[int, Delivery | None] = field(default_factory=dict)
     offsets: dict[str, dict[str, int]] = field(default_factory=dict)
     files: int = 0
     lines: int = 0
@@ -103,8 +104,13 @@ def _complete_lines(handle: Any, offset: int) -> Iterator[tuple[int, bytes, bool
 
 
 def scan_archive(pattern: str, offsets: dict[str, dict[str, int]], *,
-                 on_malformed: str = "fail") -> ArchiveScan:
-    """Read lines added since ``offsets``; return deliveries and the offsets to commit."""
+                 on_malformed: str = "fail",
+                 details_for: Callable[[int], bool] | None = None) -> ArchiveScan:
+    """Read lines added since ``offsets``; return deliveries and the offsets to commit.
+
+    With ``details_for``, only OrderIDs for which it returns True keep their ``Delivery``
+    (tracking number and carrier name); the others map to None, so a large first scan keeps
+    little more than the ids."""
     scan = ArchiveScan()
     for path in archive_files(pattern):
         scan.files += 1
@@ -145,8 +151,13 @@ def scan_archive(pattern: str, offsets: dict[str, dict[str, int]], *,
                 if delivery.order_id in scan.deliveries:
                     scan.duplicates += 1
                     known = scan.deliveries[delivery.order_id]
+                    if known is None:
+                        continue  # details not needed for this id
                     delivery.tracking = delivery.tracking or known.tracking
                     delivery.carrier_name = delivery.carrier_name or known.carrier_name
+                elif details_for is not None and not details_for(delivery.order_id):
+                    scan.deliveries[delivery.order_id] = None
+                    continue
                 scan.deliveries[delivery.order_id] = delivery
         scan.offsets[path] = {"offset": offset, "line": line_no}
     return scan

@@ -6,16 +6,24 @@ writer collects encoded messages in a buffer and writes them in blocks of ``BLOC
 always flushes right after a STATE or SCHEMA message, after ``MAX_DELAY`` seconds without a
 flush, and at exit. A target therefore sees every record before the STATE message that covers
 it, exactly as with the stock writer.
+
+``LeanStateWriter`` replaces the SDK's ``StateWriter``: the stock one keeps a deep copy of the
+whole state to detect changes and encodes each STATE message through ``dataclasses.asdict`` (a
+second deep copy), so every STATE message briefly holds three copies of a state that, after a
+large first sync, carries tens of thousands of ``done`` ids. This one encodes the state once,
+compares a digest of the bytes with the last one written, and writes the same bytes.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import sys
 import time
 from typing import Any
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
+from singer_sdk.helpers._state import StateWriter
 from singer_sdk.singerlib.encoding.base import SingerMessageType
 
 BLOCK_BYTES = 256 * 1024
@@ -46,3 +54,37 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             self._pending.clear()
         sys.stdout.flush()
         self._last_flush = time.monotonic()
+
+
+STATE_PREFIX = b'{"type":"STATE","value":'
+
+
+def encode_state_message(state: Any) -> bytes:
+    """The STATE message line for ``state``, as ``MsgSpecWriter`` would encode it."""
+    return STATE_PREFIX + encoder.encode(state) + b"}\n"
+
+
+class LeanStateWriter(StateWriter):
+    """``StateWriter`` that detects changes by a digest of the encoded state (no deep copy)."""
+
+    def __init__(self, message_writer: Any) -> None:
+        super().__init__(message_writer)
+        self._last_digest: bytes | None = None
+
+    def write_state(self, state: Any) -> None:
+        writer = self._message_writer
+        if not isinstance(writer, BufferedMsgSpecWriter):
+            super().write_state(state)
+            return
+        # encode straight into the writer's buffer: one copy of a possibly large state
+        writer.flush()
+        buffer = writer._pending
+        buffer += STATE_PREFIX
+        encoder.encode_into(state, buffer, len(buffer))
+        buffer += b"}\n"
+        digest = hashlib.blake2b(buffer, digest_size=16).digest()
+        if digest == self._last_digest:
+            buffer.clear()
+            return
+        writer.flush()
+        self._last_digest = digest

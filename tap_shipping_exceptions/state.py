@@ -15,8 +15,16 @@ bookmark; the SDK keeps custom keys through to the final STATE message)::
         }
       },
       "done": {"<OrderID>": <created unix>},   # recently terminal / before start_date
-      "archive": {"<file path>": {"offset": <bytes read>, "line": <lines read>}}
+      "archive": {"<file path>": {"offset": <bytes read>, "line": <lines read>}},
+      "pending": {"seen": <unix>, "ids": [<OrderID>, …]}  # only while a sync runs (see below)
     }
+
+Newly discovered OrderIDs are registered compactly while a sync runs: one ``pending`` list of
+plain ints (descending, so the fetch loop pops the next one off the end) instead of one
+``active`` entry per id. A STATE message written mid-sync therefore still holds every discovered
+id together with the archive offsets. When the sync ends, ids still pending (the sync stopped
+early) become ordinary ``active`` entries with ``"order": null`` and the ``pending`` key is
+removed; a state left by a sync that died mid-way is converted the same way when loaded.
 
 ``done`` and pending entries are pruned ``active_window_days`` after their created/seen instant,
 so state size follows the number of recent shipments, not history.
@@ -46,6 +54,8 @@ class TapBookkeeping:
             if not isinstance(root.get(key), dict):
                 root[key] = {}
         self.root = root
+        self._new: set[int] = set()
+        self._unpend()
         for entry in root["active"].values():
             if isinstance(entry, dict) and isinstance(entry.get("order"), dict):
                 entry["order"] = plain_json(entry["order"])
@@ -80,13 +90,62 @@ class TapBookkeeping:
             return "done"
         entry = self.active.get(key)
         if entry is None:
-            self.active[key] = {"order": None, "seen": now, "events": "", "record": None}
+            order_id = int(order_id)
+            if order_id in self._new:
+                return "known"
+            self._new.add(order_id)
             return "new"
         order = entry.get("order")
         if order is not None and carrier_changed is not None and carrier_changed(order):
             entry["refetch"] = True
             return "refetch"
         return "known"
+
+    def seal_pending(self, *, now: int) -> int:
+        """Store the ids registered by ``discover`` as the compact ``pending`` list."""
+        ids = sorted(self._new, reverse=True)
+        self._new = set()
+        if ids:
+            self.root["pending"] = {"seen": now, "ids": ids}
+        return len(ids)
+
+    def pending_ids(self) -> list[int]:
+        """Pending OrderIDs in ascending order (a snapshot)."""
+        pending = self.root.get("pending")
+        return list(reversed(pending["ids"])) if isinstance(pending, dict) else []
+
+    def pending_count(self) -> int:
+        pending = self.root.get("pending")
+        return len(pending["ids"]) if isinstance(pending, dict) else 0
+
+    def claim_pending(self, order_id: int) -> None:
+        """The fetch result of a pending id arrived: make it an ordinary ``active`` entry (the
+        caller then finishes, drops or keeps it exactly like a known shipment)."""
+        pending = self.root.get("pending")
+        if not isinstance(pending, dict):
+            return
+        ids = pending["ids"]
+        if ids and ids[-1] == order_id:
+            ids.pop()
+        elif order_id in ids:  # out of order: never expected, kept correct anyway
+            ids.remove(order_id)
+        else:
+            return
+        self.active.setdefault(str(order_id), pending_entry(pending["seen"]))
+        if not ids:
+            del self.root["pending"]
+
+    def _unpend(self) -> None:
+        """Turn the compact ``pending`` list back into ``active`` entries."""
+        pending = self.root.pop("pending", None)
+        if not isinstance(pending, dict):
+            return
+        try:
+            seen = int(pending.get("seen") or 0)
+        except (TypeError, ValueError):
+            seen = 0
+        for order_id in pending.get("ids") or ():
+            self.active.setdefault(str(order_id), pending_entry(seen))
 
     # -- after a fetch -----------------------------------------------------------------------
 
@@ -118,7 +177,10 @@ class TapBookkeeping:
     # -- housekeeping ----------------------------------------------------------------------
 
     def prune(self, *, now: int, window_days: int) -> dict[str, int]:
-        """Drop expired active entries (created/seen before the window) and old ``done`` ids."""
+        """Drop expired active entries (created/seen before the window) and old ``done`` ids.
+
+        Ids still pending are first made ordinary ``active`` entries."""
+        self._unpend()
         cutoff = now - window_days * DAY
         expired = [k for k, e in self.active.items() if entry_instant(e) < cutoff]
         for key in expired:
@@ -127,6 +189,11 @@ class TapBookkeeping:
         for key in old:
             del self.done[key]
         return {"expired_active": len(expired), "forgotten_done": len(old)}
+
+
+def pending_entry(seen: int) -> dict[str, Any]:
+    """A discovered shipment whose GetOrder is still due."""
+    return {"order": None, "seen": seen, "events": "", "record": None}
 
 
 def plain_json(value: Any) -> Any:

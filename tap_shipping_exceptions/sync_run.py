@@ -18,6 +18,7 @@ drives the ``shipments`` stream: it
 
 from __future__ import annotations
 
+import heapq
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -86,20 +87,26 @@ class SyncRun:
         if any(pruned.values()):
             logger.info("State pruned before sync: %s", pruned)
         if self.settings.webhook_archive:
+            def has_order(order_id: int) -> bool:
+                entry = book.active.get(str(order_id))
+                return entry is not None and entry.get("order") is not None
+
             scan = scan_archive(self.settings.webhook_archive, book.archive,
-                                on_malformed=self.settings.webhook_errors)
+                                on_malformed=self.settings.webhook_errors, details_for=has_order)
             logger.info("Webhook archive: %d file(s), %d new line(s), %d OrderID(s), %d repeat "
                         "deliveries, %d other events, %d malformed line(s) skipped", scan.files,
                         scan.lines, len(scan.deliveries), scan.duplicates, scan.ignored,
                         len(scan.skipped))
             for order_id in sorted(scan.deliveries):
                 delivery = scan.deliveries[order_id]
-                self._count(book.discover(order_id, now=self.now,
-                                          carrier_changed=self._carrier_changed(delivery)))
+                changed = self._carrier_changed(delivery) if delivery is not None else None
+                self._count(book.discover(order_id, now=self.now, carrier_changed=changed))
             book.archive.clear()  # files no longer matched are forgotten
             book.archive.update(scan.offsets)
+            del scan  # free the per-delivery map before fetching
         for order_id in self.settings.order_ids:
             self._count(book.discover(order_id, now=self.now))
+        book.seal_pending(now=self.now)
 
     def _count(self, outcome: str) -> None:
         if outcome == "new":
@@ -114,16 +121,22 @@ class SyncRun:
     # -- fetching and records ------------------------------------------------------------------
 
     def jobs(self, book: TapBookkeeping) -> Iterator[FetchJob]:
-        for key in sorted(book.active, key=int):
-            entry = book.active[key]
-            yield FetchJob(int(key), entry.get("order"), bool(entry.get("refetch")))
+        """Known active shipments and pending ids, merged in OrderID order."""
+        known = sorted(int(key) for key in book.active)
+        for order_id in heapq.merge(known, book.pending_ids()):
+            entry = book.active.get(str(order_id))
+            if entry is None:
+                yield FetchJob(order_id, None, False)
+            else:
+                yield FetchJob(order_id, entry.get("order"), bool(entry.get("refetch")))
 
     def shipment_records(self, book: TapBookkeeping, *, emit_event: Callable[[Record], None],
                          events_selected: bool, shipments_selected: bool) -> Iterator[Record]:
         """Steps 1-5; yields the shipments records to emit."""
         self.discover(book)
         logger.info("Syncing %d active shipment(s) (%d newly discovered, %d already terminal "
-                    "skipped) with max_concurrency=%d", len(book.active),
+                    "skipped) with max_concurrency=%d",
+                    len(book.active) + book.pending_count(),
                     self.stats.discovered_new, self.stats.skipped_done,
                     self.settings.max_concurrency)
 
@@ -146,6 +159,8 @@ class SyncRun:
                  emit_event: Callable[[Record], None], events_selected: bool,
                  shipments_selected: bool) -> Record | None:
         key = str(result.job.order_id)
+        if key not in book.active:
+            book.claim_pending(result.job.order_id)
         entry = book.active.get(key) or {}
         order = result.order
         if result.error is not None:

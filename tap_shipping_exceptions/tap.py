@@ -16,7 +16,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_shipping_exceptions.client import ShippyProClient
-from tap_shipping_exceptions.output import BufferedMsgSpecWriter
+from tap_shipping_exceptions.output import BufferedMsgSpecWriter, LeanStateWriter
 from tap_shipping_exceptions.settings import CONFIG_SCHEMA, Settings, check_settings
 from tap_shipping_exceptions.state import TapBookkeeping
 from tap_shipping_exceptions.streams import CarriersStream, ShipmentsStream, TrackingEventsStream
@@ -47,6 +47,11 @@ class TapShippingExceptions(Tap):
     client_options: t.ClassVar[dict[str, t.Any]] = {}
 
     _sync_run: SyncRun | None = None
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # STATE messages without the SDK's deep copies of the whole state (see output.py)
+        self._state_writer = LeanStateWriter(self.message_writer)
 
     def discover_streams(self) -> list[Stream]:
         return [ShipmentsStream(self), TrackingEventsStream(self), CarriersStream(self)]

@@ -1,10 +1,14 @@
 """Client-side request pacing shared by every worker thread of one ShippyPro client.
 
-Without throttling the pacer is a no-op. A 429 doubles the minimum spacing between request
-starts (from 50 ms up to ``max_interval``) and holds every thread until the server's
-``Retry-After`` has passed; each later success shrinks the spacing by 10 % until it vanishes, so a
-rate-limited API is slowed down for everyone instead of being hammered by all workers at once.
-Sleep and clock are injectable so tests never wait.
+Without throttling the pacer is a no-op. Pacing works per *throttling episode*: the first 429 for a
+request started after the last widening widens the minimum spacing between request starts (it
+doubles, but never to less than the spacing of the success rate measured since the previous
+episode) and holds every thread until the server's ``Retry-After`` has passed. 429s for requests
+that were already in flight when the spacing was widened belong to the same episode: they honour
+their ``Retry-After`` but do not widen again, so a burst of N concurrent 429s widens once, not N
+times. Each later success shrinks the spacing by 10 % down to the measured sustainable spacing
+(the "floor"), which itself relaxes very slowly (0.1 % per success) so a raised server limit is
+found again. Sleep and clock are injectable so tests never wait.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from collections.abc import Callable
 
 INITIAL_INTERVAL = 0.05
 DECAY = 0.9
+FLOOR_DECAY = 0.999
 NEGLIGIBLE = 0.001
+MIN_MEASURE_SECONDS = 0.2
 
 
 class RequestPacer:
@@ -28,36 +34,79 @@ class RequestPacer:
         self._max_interval = max_interval
         self._lock = threading.Lock()
         self._interval = 0.0
+        self._floor = 0.0
         self._next_slot = 0.0
+        self._generation = 0
+        self._episodes = 0
+        self._ok = 0
+        self._mark_time: float | None = None  # start of the current measurement window
+        self._mark_ok = 0
 
     @property
     def interval(self) -> float:
         """Current minimum spacing between request starts, in seconds."""
         return self._interval
 
-    def wait_turn(self) -> None:
-        """Block until this thread may start a request."""
+    @property
+    def episodes(self) -> int:
+        """Throttling episodes so far (times the spacing was widened)."""
+        return self._episodes
+
+    def wait_turn(self) -> int:
+        """Block until this thread may start a request; return its pacing generation.
+
+        Pass the returned generation to ``throttled`` if the request gets a 429.
+        """
         with self._lock:
             now = self._clock()
+            if self._mark_time is None:
+                self._mark_time = now
+            generation = self._generation
             if self._interval == 0.0 and self._next_slot <= now:
-                return
+                return generation
             slot = max(now, self._next_slot)
             self._next_slot = slot + self._interval
             delay = slot - now
         if delay > 0:
             self._sleep(delay)
+        return generation
 
-    def throttled(self, retry_after: float) -> None:
-        """A 429 arrived: widen the spacing and hold all threads for ``retry_after`` seconds."""
+    def throttled(self, retry_after: float, generation: int | None = None) -> None:
+        """A 429 arrived for a request started in ``generation`` (None: treat as new).
+
+        The first 429 of an episode widens the spacing; every 429 holds all threads until its
+        ``retry_after`` has passed (a maximum, never added up).
+        """
         with self._lock:
-            self._interval = min(self._max_interval, max(self._interval * 2, INITIAL_INTERVAL))
-            self._next_slot = max(self._next_slot, self._clock() + retry_after)
+            now = self._clock()
+            self._next_slot = max(self._next_slot, now + retry_after)
+            if generation is not None and generation < self._generation:
+                return  # in flight before the last widening: same episode, don't compound
+            self._generation += 1
+            self._episodes += 1
+            measured = 0.0
+            if self._mark_time is not None:
+                elapsed = now - self._mark_time
+                done = self._ok - self._mark_ok
+                if elapsed >= MIN_MEASURE_SECONDS and done > 0:
+                    measured = elapsed / done  # spacing of the success rate the server allowed
+            if measured:
+                self._floor = measured
+            widened = max(self._interval * 2, self._floor or INITIAL_INTERVAL)
+            self._interval = min(self._max_interval, widened)
+            self._floor = min(self._floor, self._interval)
+            self._mark_time = now
+            self._mark_ok = self._ok
 
     def succeeded(self) -> None:
-        """A call went through: relax the spacing a little."""
-        if self._interval == 0.0:
-            return
+        """A call went through: relax the spacing toward the measured sustainable rate."""
         with self._lock:
-            self._interval *= DECAY
+            self._ok += 1
+            if self._interval == 0.0:
+                return
+            self._floor *= FLOOR_DECAY
+            if self._floor < NEGLIGIBLE:
+                self._floor = 0.0
+            self._interval = max(self._interval * DECAY, self._floor)
             if self._interval < NEGLIGIBLE:
                 self._interval = 0.0

@@ -41,3 +41,16 @@ def test_offsets_resume_and_shrunk_file_rereads(tmp_path: Path) -> None:
     assert sorted(third.deliveries) == [9]
     unchanged = scan_archive(str(archive), third.offsets)
     assert unchanged.deliveries == {} and unchanged.lines == 0
+
+
+def test_details_kept_only_where_asked(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(line(1, TrackingNumber="T1", CarrierName="BRT")
+                                      + line(2, TrackingNumber="T2", CarrierName="GLS")
+                                      + line(2, "TRACKING_UPDATE", tracking="T2b")
+                                      + line(1, "TRACKING_UPDATE", TrackingCarrier="SDA"))
+    scan = scan_archive(str(tmp_path / "*.jsonl"), {}, details_for=lambda oid: oid == 1)
+    assert sorted(scan.deliveries) == [1, 2]
+    assert scan.deliveries[2] is None  # only the id is kept
+    kept = scan.deliveries[1]
+    assert kept is not None and (kept.tracking, kept.carrier_name) == ("T1", "SDA")
+    assert scan.duplicates == 2
