@@ -26,6 +26,10 @@ id together with the archive offsets. When the sync ends, ids still pending (the
 early) become ordinary ``active`` entries with ``"order": null`` and the ``pending`` key is
 removed; a state left by a sync that died mid-way is converted the same way when loaded.
 
+In memory a cached ``order`` is kept as its encoded JSON (``msgspec.Raw``), a third of the size of
+the decoded dicts; STATE messages embed those bytes verbatim, so the layout above is unchanged.
+``order_of`` decodes one when it is needed.
+
 ``done`` and pending entries are pruned ``active_window_days`` after their created/seen instant,
 so state size follows the number of recent shipments, not history.
 """
@@ -34,6 +38,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+
+import msgspec
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
 
 STATE_KEY = "shippypro"
 STATE_VERSION = 1
@@ -58,7 +67,7 @@ class TapBookkeeping:
         self._unpend()
         for entry in root["active"].values():
             if isinstance(entry, dict) and isinstance(entry.get("order"), dict):
-                entry["order"] = plain_json(entry["order"])
+                entry["order"] = compact_order(plain_json(entry["order"]))
 
     @property
     def active(self) -> dict[str, dict[str, Any]]:
@@ -95,7 +104,7 @@ class TapBookkeeping:
                 return "known"
             self._new.add(order_id)
             return "new"
-        order = entry.get("order")
+        order = order_of(entry)
         if order is not None and carrier_changed is not None and carrier_changed(order):
             entry["refetch"] = True
             return "refetch"
@@ -156,14 +165,14 @@ class TapBookkeeping:
 
     def keep_active(self, order_id: str, *, order: dict[str, Any], prefixes: set[str],
                     record: str | None, seen: int) -> None:
-        self.active[order_id] = {"order": order, "seen": seen, "events": "".join(sorted(prefixes)),
-                                 "record": record}
+        self.active[order_id] = {"order": compact_order(order), "seen": seen,
+                                 "events": "".join(sorted(prefixes)), "record": record}
 
     def keep_order(self, order_id: str, order: dict[str, Any]) -> None:
         """Remember a fetched order for a shipment whose tracking call failed."""
         entry = self.active.get(order_id)
         if entry is not None:
-            entry["order"] = order
+            entry["order"] = compact_order(order)
             entry.pop("refetch", None)
 
     def finish(self, order_id: str, created: int) -> None:
@@ -196,6 +205,19 @@ def pending_entry(seen: int) -> dict[str, Any]:
     return {"order": None, "seen": seen, "events": "", "record": None}
 
 
+def compact_order(order: dict[str, Any]) -> msgspec.Raw:
+    """An Order object as kept in the active set: its JSON encoding."""
+    return msgspec.Raw(_encode(order))
+
+
+def order_of(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The cached Order of an active entry, decoded (None while GetOrder is due)."""
+    order = (entry or {}).get("order")
+    if isinstance(order, msgspec.Raw):
+        return _decode(order)
+    return order if isinstance(order, dict) else None
+
+
 def plain_json(value: Any) -> Any:
     """Undo the SDK's state parsing of floats as ``Decimal`` (``--state`` files), so a cached
     order is the same value — and hashes the same — as when it came from the API."""
@@ -210,8 +232,8 @@ def plain_json(value: Any) -> Any:
 
 def entry_instant(entry: dict[str, Any]) -> int:
     """Created instant of a fetched shipment, else when it was first seen."""
-    order = entry.get("order")
-    if isinstance(order, dict):
+    order = order_of(entry)
+    if order is not None:
         try:
             return int(order.get("Date") or 0)
         except (TypeError, ValueError):

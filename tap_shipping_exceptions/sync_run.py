@@ -32,7 +32,7 @@ from tap_shipping_exceptions.normalize.carriers import carrier_key
 from tap_shipping_exceptions.normalize.classifier import default_classifier, is_terminal
 from tap_shipping_exceptions.records import RecordBuilder, now_iso, record_hash
 from tap_shipping_exceptions.settings import Settings
-from tap_shipping_exceptions.state import DAY, EVENT_PREFIX_CHARS, TapBookkeeping
+from tap_shipping_exceptions.state import DAY, EVENT_PREFIX_CHARS, TapBookkeeping, order_of
 
 logger = logging.getLogger("tap_shipping_exceptions.sync")
 
@@ -128,7 +128,7 @@ class SyncRun:
             if entry is None:
                 yield FetchJob(order_id, None, False)
             else:
-                yield FetchJob(order_id, entry.get("order"), bool(entry.get("refetch")))
+                yield FetchJob(order_id, order_of(entry), bool(entry.get("refetch")))
 
     def shipment_records(self, book: TapBookkeeping, *, emit_event: Callable[[Record], None],
                          events_selected: bool, shipments_selected: bool) -> Iterator[Record]:
