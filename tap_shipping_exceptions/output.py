@@ -59,9 +59,19 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
 STATE_PREFIX = b'{"type":"STATE","value":'
 
 
+def append_state_message(state: Any, buffer: bytearray) -> None:
+    """Append the STATE message line for ``state`` to ``buffer``, as ``MsgSpecWriter`` would
+    encode it (encoded in place: no intermediate copy of a possibly large state)."""
+    buffer += STATE_PREFIX
+    encoder.encode_into(state, buffer, len(buffer))
+    buffer += b"}\n"
+
+
 def encode_state_message(state: Any) -> bytes:
-    """The STATE message line for ``state``, as ``MsgSpecWriter`` would encode it."""
-    return STATE_PREFIX + encoder.encode(state) + b"}\n"
+    """The STATE message line for ``state``."""
+    buffer = bytearray()
+    append_state_message(state, buffer)
+    return bytes(buffer)
 
 
 class LeanStateWriter(StateWriter):
@@ -79,9 +89,7 @@ class LeanStateWriter(StateWriter):
         # encode straight into the writer's buffer: one copy of a possibly large state
         writer.flush()
         buffer = writer._pending
-        buffer += STATE_PREFIX
-        encoder.encode_into(state, buffer, len(buffer))
-        buffer += b"}\n"
+        append_state_message(state, buffer)
         digest = hashlib.blake2b(buffer, digest_size=16).digest()
         if digest == self._last_digest:
             buffer.clear()
