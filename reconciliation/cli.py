@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 
 from metric_cards.evaluate import open_engine
-from metric_cards.windows import parse_instant, zone
+from shipping_core.windows import parse_instant, zone
 
 from .api import reconcile
 from .report import render

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from metric_cards.windows import parse_instant
+from shipping_core.windows import parse_instant
 
 log = logging.getLogger("shipping_sandbox")
 

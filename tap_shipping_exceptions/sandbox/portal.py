@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from metric_cards.windows import iso_utc, parse_instant, window_ending_before, zone
+from shipping_core.windows import iso_utc, parse_instant, window_ending_before, zone
 
 from .world import Event, Shipment, World
 

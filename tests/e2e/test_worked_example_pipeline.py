@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from metric_cards.evaluate import open_engine
-from metric_cards.windows import parse_instant
 from reconciliation.api import reconcile
+from shipping_core.windows import parse_instant
 
 from .conftest import AS_OF, MeltanoProject, cli_json, emitted_records
 
