@@ -74,8 +74,8 @@ def test_exception_rate_card_reads_as_the_seed(first_run: dict[str, int],
 
 @pytest.fixture(scope="module")
 def portal_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    from tap_shipping_exceptions.sandbox.generator import generate
-    from tap_shipping_exceptions.sandbox.portal import write_portal_export
+    from shipping_sandbox.generator import generate
+    from shipping_sandbox.portal import write_portal_export
 
     path = tmp_path_factory.mktemp("portal") / "portal_exceptions.csv"
     summary = write_portal_export(generate("worked_example", 7), path,

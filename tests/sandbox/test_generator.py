@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import pytest
 
-from tap_shipping_exceptions.sandbox.generator import (
+from shipping_sandbox.generator import (
     WE_AS_OF,
     WE_PRIOR,
     WE_WINDOW,
@@ -16,7 +16,7 @@ from tap_shipping_exceptions.sandbox.generator import (
     generate,
     worked_example_matrix,
 )
-from tap_shipping_exceptions.sandbox.world import World
+from shipping_sandbox.world import World
 
 HOUR = 3600
 

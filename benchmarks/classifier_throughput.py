@@ -1,6 +1,6 @@
 """Print classifier throughput figures (not a test: performance is reported, not asserted).
 
-    python -m tap_shipping_exceptions.normalize.benchmark [--events N]
+    python -m benchmarks.classifier_throughput [--events N]
 
 Measures cold classification (every message distinct, so every call runs the rules) and the
 steady state of a sync (a few hundred distinct carrier phrasings repeated over many events).
@@ -12,9 +12,9 @@ import argparse
 import random
 import time
 
-from .accuracy import DEFAULT_TABLE, read_table
-from .carriers import carrier_key
-from .classifier import Classifier
+from tap_shipping_exceptions.normalize.accuracy import DEFAULT_TABLE, read_table
+from tap_shipping_exceptions.normalize.carriers import carrier_key
+from tap_shipping_exceptions.normalize.classifier import Classifier
 
 
 def _rate(n: int, seconds: float) -> str:
