@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shipping_core.options import parse_assignments
 from shipping_core.windows import parse_instant
 
 from .portal import LABELS, write_portal_export
@@ -39,13 +40,7 @@ def register_command(name: str, help_text: str,
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--param {item!r}: expected key=value (e.g. shipments=4000)")
-        params[key.strip()] = value.strip()
-    return params
+    return parse_assignments(items, "--param", example="shipments=4000")
 
 
 def unix_instant(text: str, option: str) -> int:
