@@ -155,9 +155,9 @@ def test_malformed_line_fails_before_any_request(api: FakeShippyPro, base_config
 
 
 @pytest.mark.parametrize("line, expected", [
-    ({"Event": "ORDER_SHIPPED", "OrderID": "abc"}, "field 'OrderID' of ORDER_SHIPPED expected"),
-    ({"OrderID": 5}, "field 'Event' missing"),
-    ([1, 2], "expected a JSON object"),
+    ({"Event": "ORDER_SHIPPED", "OrderID": "abc"}, "field 'OrderID': expected the ShippyPro"),
+    ({"OrderID": 5}, 'field "Event" missing'),
+    ([1, 2], "body is a JSON array, expected an object"),
 ])
 def test_malformed_line_messages(api: FakeShippyPro, base_config: dict, tmp_path: Path,
                                  line: object, expected: str) -> None:
