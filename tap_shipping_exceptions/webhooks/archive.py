@@ -6,6 +6,13 @@ and only then resolves every waiting request, so a 200 is sent only for bytes on
 storage. Only this thread touches the files: concurrent requests never interleave or tear
 lines. Files rotate when the UTC day changes or the next line would push a file past
 ``max_file_bytes`` (a single larger line gets a file of its own).
+
+Before every batch the writer checks that its open file is still the one at its path (same
+device and inode, not unlinked); if someone deleted, moved or replaced it, the writer opens the
+path again (appending to the replacement, or creating a new file), so no 200 is ever given for a
+line written to a file nobody can read. A batch that fails part-way (e.g. the disk fills while a
+batch spans a rotation) is removed from every file it touched before the requests get their 503:
+a delivery is stored if and only if it was answered 200.
 """
 
 from __future__ import annotations
@@ -167,10 +174,55 @@ class ArchiveWriter:
                 pending.future.set_result(where)
 
     def _commit(self, batch: list[_Pending]) -> list[Stored]:
+        self._reopen_if_moved()
+        touched: list[tuple[Path, int]] = []  # (file, size before this batch)
+        try:
+            return self._write_batch(batch, touched)
+        except BaseException:
+            self._undo(touched)
+            raise
+
+    def _undo(self, touched: list[tuple[Path, int]]) -> None:
+        """Cut every file this batch wrote back to its size before the batch."""
+        for path, size in touched:
+            try:
+                with path.open("r+b") as handle:
+                    handle.truncate(size)
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                log.error("could not remove a failed batch from %s: %s", path.name, exc)
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                self._size = os.fstat(self._fd).st_size
+
+    def _reopen_if_moved(self) -> None:
+        """Reopen the current file's path if the open file is no longer linked there."""
+        if self._fd is None or self._name is None:
+            return
+        opened = os.fstat(self._fd)
+        try:
+            current = os.stat(self.directory / self._name.filename)
+        except FileNotFoundError:
+            current = None
+        if current is not None and opened.st_nlink > 0 and (
+                current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino):
+            return
+        log.warning("archive file %s was deleted, moved or replaced; opening %s again",
+                    self._name.filename, self._name.filename)
+        os.close(self._fd)
+        self._fd = None
+        self._open(self._name)
+
+    def _write_batch(self, batch: list[_Pending], touched: list[tuple[Path, int]]
+                     ) -> list[Stored]:
         stored: list[Stored] = []
         index = 0
         while index < len(batch):
             self._rotate_if_needed(len(batch[index].line))
+            assert self._name is not None
+            path = self.directory / self._name.filename
+            if not touched or touched[-1][0] != path:
+                touched.append((path, self._size))
             chunk: list[bytes] = []
             start = self._size
             size = self._size
@@ -226,6 +278,9 @@ class ArchiveWriter:
             os.fdatasync(self._fd)
             os.close(self._fd)
             self._fd = None
+        self._open(target)
+
+    def _open(self, target: ArchiveName) -> None:
         path = self.directory / target.filename
         created = not path.exists()
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
