@@ -189,7 +189,7 @@ def test_failing_shipment_skipped_and_kept_active(api: FakeShippyPro, base_confi
         first = run_tap(config, tap_class=NoSleepTap)
     assert first.ids("shipments", "shipment_id") == ["1", "3"]
     assert "shipment=2" in caplog.text and "stream=shipments" in caplog.text
-    assert "1 shipment(s) failed after retries" in caplog.text
+    assert "1 shipment(s) failed and were skipped" in caplog.text
     assert SECRET_KEY not in caplog.text
     active = first.final_state["bookmarks"]["shipments"]["shippypro"]["active"]
     assert "2" in active and active["2"]["order"] is None
