@@ -277,10 +277,13 @@ def entry_instant(entry: dict[str, Any]) -> int:
     """Created instant of a fetched shipment, else when it was first seen."""
     order = order_of(entry)
     if order is not None:
-        try:
-            return int(order.get("Date") or 0)
-        except (TypeError, ValueError):
-            return 0
+        created = order.get("Date")
+        if isinstance(created, int) and not isinstance(created, bool) and created > 0:
+            return created
+        text = created.strip() if isinstance(created, str) else ""
+        if 0 < len(text) <= 19 and text.isascii() and text.isdigit():
+            return int(text)
+        # a hostile Date (failed shipment): age it by when it was first seen instead
     try:
         return int(entry.get("seen") or 0)
     except (TypeError, ValueError):
