@@ -72,7 +72,7 @@ class Built:
     events: list[Record]
     created: int
     terminal: bool
-    order: Any  # the Order, encoded for state (encoding it can fail on a hostile value)
+    order: Any  # the Order encoded for state when it stays active (encoding can fail)
     prefixes: set[str]
     digest: str | None
     changed: bool
@@ -281,8 +281,9 @@ class SyncRun:
                     synced_at=synced_at))
         digest = record_hash(record) if shipments_selected else entry.get("record")
         changed = shipments_selected and digest != entry.get("record")
-        return Built(record, event_records, created, terminal, compact_order(order), prefixes,
-                     digest, changed)
+        kept = not terminal and created >= self.now - self.settings.active_window_days * DAY
+        return Built(record, event_records, created, terminal,
+                     compact_order(order) if kept else None, prefixes, digest, changed)
 
     def finish(self, book: TapBookkeeping) -> None:
         """Step 5: prune and log the sync's summary."""
