@@ -25,7 +25,7 @@ from tap_shipping_exceptions.webhooks.auth import authorized
 from tap_shipping_exceptions.webhooks.body import MAX_BODY_BYTES, BodyTooLarge, read_limited
 from tap_shipping_exceptions.webhooks.connections import DEFAULT_BODY_TIMEOUT
 from tap_shipping_exceptions.webhooks.credentials import Credentials
-from tap_shipping_exceptions.webhooks.errors import ArchiveError, InvalidDelivery
+from tap_shipping_exceptions.webhooks.errors import ArchiveWriteError, InvalidDelivery
 from tap_shipping_exceptions.webhooks.payload import parse_delivery
 from tap_shipping_exceptions.webhooks.sample_deliveries import SampleDelivery, matching_sample
 
@@ -84,7 +84,7 @@ def create_app(config: ReceiverConfig) -> Starlette:
                                  "test_delivery": sample})
         try:
             stored = await config.writer.append(delivery.line)
-        except ArchiveError as exc:
+        except ArchiveWriteError as exc:
             log.error("delivery not stored (%s): %s", delivery.log_context(), exc)
             return JSONResponse({"error": "archive unavailable, retry later"}, status_code=503,
                                 headers={"Retry-After": "5"})

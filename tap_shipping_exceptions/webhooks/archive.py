@@ -35,7 +35,7 @@ from tap_shipping_exceptions.webhooks.archive_files import (
     archive_files,
     repair_torn_tails,
 )
-from tap_shipping_exceptions.webhooks.errors import ArchiveError
+from tap_shipping_exceptions.webhooks.errors import ArchiveWriteError
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class ArchiveWriter:
     def __init__(self, directory: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  clock: Callable[[], datetime] = utc_now):
         if max_file_bytes < 1024:
-            raise ArchiveError(f"max_file_bytes must be at least 1024, got {max_file_bytes}")
+            raise ArchiveWriteError(f"max_file_bytes must be at least 1024, got {max_file_bytes}")
         self.directory = directory
         self.max_file_bytes = max_file_bytes
         self._clock = clock
@@ -87,16 +87,17 @@ class ArchiveWriter:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ArchiveError(f"cannot create archive directory {self.directory}: {exc}") from exc
+            raise ArchiveWriteError(
+                f"cannot create archive directory {self.directory}: {exc}") from exc
         if not os.access(self.directory, os.W_OK | os.X_OK):
-            raise ArchiveError(f"archive directory {self.directory} is not writable")
+            raise ArchiveWriteError(f"archive directory {self.directory} is not writable")
         self._lock_fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             os.close(self._lock_fd)
             self._lock_fd = None
-            raise ArchiveError(
+            raise ArchiveWriteError(
                 f"archive directory {self.directory} is in use by another shipping-webhooks "
                 "process (one writer per directory)"
             ) from exc
@@ -145,7 +146,7 @@ class ArchiveWriter:
         future: concurrent.futures.Future[Stored] = concurrent.futures.Future()
         with self._condition:
             if self._closing:
-                raise ArchiveError("archive writer is shutting down; delivery not stored")
+                raise ArchiveWriteError("archive writer is shutting down; delivery not stored")
             self._queue.append(_Pending(line + b"\n", future))
             self._condition.notify()
         return future
@@ -166,7 +167,7 @@ class ArchiveWriter:
                 stored = self._commit(batch)
             except Exception as exc:  # report to every waiting request, keep serving
                 log.error("archive commit of %d deliveries failed: %s", len(batch), exc)
-                error = ArchiveError(f"archive write failed: {exc}")
+                error = ArchiveWriteError(f"archive write failed: {exc}")
                 for pending in batch:
                     pending.future.set_exception(error)
                 continue

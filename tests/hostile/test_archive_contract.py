@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.testclient import TestClient
 
 from tap_shipping_exceptions import archive_format
 from tap_shipping_exceptions.discovery import scan_archive
@@ -25,6 +26,9 @@ from tap_shipping_exceptions.webhooks.app import ReceiverConfig, create_app
 from tap_shipping_exceptions.webhooks.archive import ArchiveWriter
 from tap_shipping_exceptions.webhooks.credentials import Credentials
 
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
+
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[tuple[TestClient, Path]]:
@@ -32,6 +36,9 @@ def receiver() -> Iterator[tuple[TestClient, Path]]:
     writer = ArchiveWriter(directory / "archive")
     writer.start()
     app = create_app(ReceiverConfig(Credentials(), writer, samples=[]))
+    with warnings.catch_warnings():  # starlette prefers httpx2; httpx is what the project has
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
     yield TestClient(app), directory / "archive"
     writer.close()
 

@@ -14,7 +14,7 @@ import pytest
 from tap_shipping_exceptions.archive_format import read_complete_lines
 from tap_shipping_exceptions.discovery import archive_files, scan_archive
 from tap_shipping_exceptions.webhooks.archive import ArchiveWriter
-from tap_shipping_exceptions.webhooks.errors import ArchiveError
+from tap_shipping_exceptions.webhooks.errors import ArchiveWriteError
 
 
 def delivery(order_id: int) -> bytes:
@@ -121,7 +121,7 @@ def test_failed_batch_spanning_a_rotation_is_not_stored(writer: ArchiveWriter,
         futures = [writer.submit(line) for line in lines]
         monkeypatch.setattr(os, "write", disk_full_on_second_file)
     for future in futures:
-        with pytest.raises(ArchiveError):
+        with pytest.raises(ArchiveWriteError):
             future.result(timeout=10)
     monkeypatch.setattr(os, "write", real_write)
     assert stored_ids(writer.directory) == [1]  # nothing answered 503 is on disk
