@@ -13,11 +13,13 @@ import json
 import logging
 from typing import Any
 
+import jsonschema
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tap_shipping_exceptions import schemas
 from tap_shipping_exceptions.parked import lines, parked_shipments
 from tap_shipping_exceptions.settings import Settings
 from tap_shipping_exceptions.state import TapBookkeeping
@@ -148,6 +150,8 @@ class DictClient:
         return {}
 
 
+SHIPMENTS = jsonschema.Draft7Validator(schemas.SHIPMENTS)
+EVENTS = jsonschema.Draft7Validator(schemas.TRACKING_EVENTS)
 HOSTILE_SCALARS = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30), st.floats(allow_nan=True),
     st.sampled_from(["--5", "\u00b2", "\ud800", "", " 12 ", "1e999", "0x10", "\u0667\u0668",
@@ -159,7 +163,8 @@ EVENT = st.fixed_dictionaries({"date": HOSTILE_SCALARS, "code": HOSTILE_SCALARS}
                                         "carrier_code": HOSTILE_SCALARS})
 ORDER_FIELDS = st.fixed_dictionaries({}, optional={
     "Date": HOSTILE_SCALARS, "ShippedDate": HOSTILE_SCALARS, "EstDeliveryDate": HOSTILE_SCALARS,
-    "CarrierName": HOSTILE_SCALARS, "IsReturn": HOSTILE_SCALARS, "TransactionID": HOSTILE_SCALARS,
+    "CarrierName": st.text(max_size=12),  # the client checks it is a string
+    "IsReturn": HOSTILE_SCALARS, "TransactionID": HOSTILE_SCALARS,
     "to_address": HOSTILE_SCALARS})
 
 
@@ -185,6 +190,10 @@ def test_generated_hostile_orders_and_events_cost_at_most_their_shipment(
     if ids == ["1", "3"]:
         assert len(run.stats.failures) == 1 and "shipment=2" in run.stats.failures[0]
     msgspec.json.encode([shipments, emitted])  # everything emitted can be written
+    for record in shipments:  # ... and a target validating the stream schemas accepts it
+        SHIPMENTS.validate(record)
+    for record in emitted:
+        EVENTS.validate(record)
     msgspec.json.encode(book.root)  # and so can the state
     for record in shipments:
         for name in ("created_at", "shipped_at", "promised_delivery_at", "updated_at"):
