@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Any = args.handler
     try:
         return int(handler(args) or 0)
-    except (MetricCardError, ValueError) as exc:
+    except (MetricCardError, ValueError, OverflowError) as exc:
         print(f"metric-cards: error: {exc}", file=sys.stderr)
         return 2
 

@@ -131,8 +131,8 @@ def load_definition(path: Path | str) -> CardDefinition:
     try:
         text = read_text(path)
     except DataFileProblem as problem:
-        raise CardDefinitionError(name, "", f"cannot read file ({problem.message})"
-                                  ) from problem.cause
+        raise CardDefinitionError(name, "", f"cannot read file ({problem.message})",
+                                  problem.line) from problem.cause
     return parse_definition(text, name, path)
 
 

@@ -171,8 +171,10 @@ class _Reader:
             raise self.fail(1, None, "empty file (expected a header row)")
         sep = _separator(lines[0])
         reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=sep, strict=True)
+        record_end = 0  # line of the end of the last complete record read
         try:
             names = [c.strip() for c in next(reader)]
+            record_end = reader.line_num
             index = self.header(names)
             rows: dict[str, PortalRow] = {}
             for cells in reader:
@@ -190,8 +192,14 @@ class _Reader:
                                     f"{rows[row.shipment_id].line}); the export has one row per "
                                     "shipment")
                 rows[row.shipment_id] = row
+                record_end = reader.line_num
         except csv.Error as exc:
-            raise self.fail(reader.line_num, None, f"malformed CSV: {exc}") from exc
+            # The record that failed starts right after the last complete one; an unterminated
+            # quote makes the csv module read on to the end of the file, so report its start.
+            start = record_end + 1
+            hint = (": a quoted field opened on this line is never closed"
+                    if "unexpected end of data" in str(exc) or reader.line_num > start else "")
+            raise self.fail(start, None, f"malformed CSV: {exc}{hint}") from exc
         return PortalExport(str(self.path), rows)
 
 

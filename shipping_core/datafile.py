@@ -11,6 +11,12 @@ YAML document to its line, for callers that report one).
 
 ``yaml`` is imported only when a YAML document is parsed, so JSON-only callers (the webhook
 receiver) do not pay for it.
+
+Hostile files fail as problems, never as tracebacks or runaway memory: text over
+``MAX_TEXT_CHARS`` or not UTF-8 is a ``"read"`` problem (with the line of the first bad byte);
+a document nested deeper than ``MAX_DEPTH`` or whose aliases expand to more than
+``MAX_EXPANDED_NODES`` values (a "billion laughs" alias bomb) is a ``"syntax"`` problem. The
+expansion is counted without building it, whatever loader parsed the text.
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ Location = tuple[str | int, ...]
 Stage = Literal["read", "syntax", "schema"]
 Source = Path | Traversable
 Schema = Source | jsonschema.protocols.Validator
+
+MAX_TEXT_CHARS = 16 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_EXPANDED_NODES = 1_000_000
 
 
 def document_order(error: ValidationError) -> list[str | int]:
@@ -73,9 +83,44 @@ def schema_validator(schema_file: Source) -> jsonschema.protocols.Validator:
 def read_text(path: Source) -> str:
     """The UTF-8 text of ``path``; a ``"read"`` problem (``strerror``) when it cannot be read."""
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DataFileProblem("read", str(exc.strerror), cause=exc) from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise DataFileProblem("read", f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                                      f"offset {exc.start}); expected a UTF-8 file",
+                              line=line, cause=exc) from None
+    if len(text) > MAX_TEXT_CHARS:
+        raise DataFileProblem("read", f"file has {len(text)} characters; expected at most "
+                                      f"{MAX_TEXT_CHARS}")
+    return text
+
+
+def check_size(document: Any) -> None:
+    """A ``"syntax"`` problem when ``document`` nests deeper than ``MAX_DEPTH`` or expands to
+    more than ``MAX_EXPANDED_NODES`` values (shared, aliased values count each time they are
+    reached, as any consumer walking the document would reach them). Iterative, and it stops as
+    soon as a limit is passed, so the check itself is bounded."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    seen = 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if seen > MAX_EXPANDED_NODES:
+            raise DataFileProblem("syntax", f"document expands to more than "
+                                            f"{MAX_EXPANDED_NODES} values (aliases repeated "
+                                            "too often); expected a plain data file")
+        if isinstance(value, dict):
+            children: Any = [*value.keys(), *value.values()]
+        elif isinstance(value, list | tuple):
+            children = value
+        else:
+            continue
+        if depth >= MAX_DEPTH and children:
+            raise DataFileProblem("syntax", f"document nests deeper than {MAX_DEPTH} levels; "
+                                            "expected a plain data file")
+        stack.extend((child, depth + 1) for child in children)
 
 
 def parse_yaml(text: str, loader: Any = None) -> Any:
@@ -86,23 +131,36 @@ def parse_yaml(text: str, loader: Any = None) -> Any:
     """
     import yaml
 
+    if len(text) > MAX_TEXT_CHARS:
+        raise DataFileProblem("read", f"text has {len(text)} characters; expected at most "
+                                      f"{MAX_TEXT_CHARS}")
     try:
-        return yaml.load(text, Loader=loader or yaml.SafeLoader)
+        document = yaml.load(text, Loader=loader or yaml.SafeLoader)
+    except RecursionError:
+        raise DataFileProblem("syntax", f"document nests deeper than {MAX_DEPTH} levels; "
+                                        "expected a plain data file") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise DataFileProblem("syntax", str(exc.problem),
                               line=mark.line + 1 if mark else None, cause=exc) from exc
     except yaml.YAMLError as exc:
         raise DataFileProblem("syntax", str(exc), cause=exc) from exc
+    check_size(document)
+    return document
 
 
 def parse_json(text: str) -> Any:
     """Parse JSON ``text``; a ``"syntax"`` problem carries the decoder's message, line, column."""
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataFileProblem("syntax", exc.msg, line=exc.lineno, column=exc.colno,
                               cause=exc) from exc
+    except RecursionError:
+        raise DataFileProblem("syntax", f"document nests deeper than {MAX_DEPTH} levels; "
+                                        "expected a plain data file") from None
+    check_size(document)
+    return document
 
 
 def validate(document: Any, schema: Schema, *,

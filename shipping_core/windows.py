@@ -40,6 +40,9 @@ def zone(name: str) -> ZoneInfo:
                          f"'UTC' or 'Europe/Rome')") from exc
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9000  # room for windows and zone offsets on both sides
+
+
 def parse_instant(text: str, name: str = "as_of", *, naive_is_utc: bool = False) -> datetime:
     """Parse an ISO 8601 instant to UTC; a naive value is rejected rather than guessed, unless
     ``naive_is_utc`` (warehouse values, which the data contract keeps in UTC).
@@ -56,6 +59,9 @@ def parse_instant(text: str, name: str = "as_of", *, naive_is_utc: bool = False)
         if naive_is_utc:
             return moment.replace(tzinfo=UTC)
         raise ValueError(f"{name}: {text!r} has no UTC offset (expected e.g. 2026-03-12T08:00:00Z)")
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ValueError(f"{name}: {text!r} is outside the supported years {MIN_YEAR}..{MAX_YEAR} "
+                         "(windows reach back from it and zones convert it)")
     return moment.astimezone(UTC)
 
 

@@ -1,15 +1,18 @@
 """Discover ShippyPro OrderIDs from an archive of webhook deliveries.
 
-The archive is newline-delimited JSON, one delivery body per line (``ORDER_SHIPPED`` with
-``OrderID``/``TrackingNumber``/``CarrierName``; ``TRACKING_UPDATE`` with ``OrderID``/``tracking``/
-``TrackingCarrier``). Every file matching the glob is read in sorted order, line by line
-(streaming), starting from the byte offset remembered in state, so a rerun reads only lines
-appended since. Only complete lines are consumed: a last line without its newline is left for the
-next run unless it already parses as a full JSON object.
+The archive format (file names, line framing, what a delivery must be) lives in
+``archive_format``, shared with the receiver. Every file matching the glob is read in sorted
+order, line by line (streaming), starting from the byte offset remembered in state, so a rerun
+reads only lines appended since. Offsets are kept per path together with the file's identity
+(device + inode): a file replaced under the same name (rotated, restored, rewritten) or one that
+shrank below the offset is read again from the start. Glob matches are de-duplicated by real path
+and ``**`` never follows a symlink into a directory it already visited, so links and loops
+neither repeat a file nor hang. Only complete lines are consumed: a last line without its
+newline is left for the next run unless it already parses as a full delivery.
 
 A malformed line raises ``ArchiveError`` naming the file, the line number and what was
 expected (policy ``fail``, the default: the sync stops before any API call and no offset moves),
-or is logged as a WARNING and counted (policy ``skip``: the offset moves past it).
+or is counted and reported in one WARNING summary (policy ``skip``: the offset moves past it).
 """
 
 from __future__ import annotations
@@ -17,20 +20,17 @@ from __future__ import annotations
 import glob
 import logging
 import os
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import msgspec
-
+from tap_shipping_exceptions import archive_format
+from tap_shipping_exceptions.archive_format import DeliveryRejected, is_blank, lines_from
 from tap_shipping_exceptions.errors import ArchiveError
 
 logger = logging.getLogger("tap_shipping_exceptions.discovery")
 
-_decode = msgspec.json.Decoder().decode  # ~3x faster than json.loads on archive lines
-ORDER_EVENTS = {"ORDER_SHIPPED": ("TrackingNumber", "CarrierName"),
-                "TRACKING_UPDATE": ("tracking", "TrackingCarrier")}
+SKIPPED_SHOWN = 20  # malformed lines quoted in the summary WARNING (all are counted)
 
 
 @dataclass(slots=True)
@@ -57,50 +57,105 @@ class ArchiveScan:
 
 
 def archive_files(pattern: str) -> list[str]:
-    """Files matching a path or glob (``~`` expanded), sorted, as absolute paths."""
+    """Files matching a path or glob (``~`` expanded), as sorted, distinct real paths."""
     expanded = os.path.expanduser(pattern)
-    matches = glob.glob(expanded, recursive=True)
-    return sorted(str(Path(m).resolve()) for m in matches if Path(m).is_file())
+    matches = _recursive_glob(expanded) if "**" in expanded else glob.glob(expanded)
+    return sorted({os.path.realpath(m) for m in matches if os.path.isfile(m)})
+
+
+def _recursive_glob(pattern: str) -> list[str]:
+    """``glob(pattern, recursive=True)`` that visits each directory once (by device + inode),
+    so a symlink loop is walked once instead of until the path length limit."""
+    parts = pattern.split(os.sep)
+    fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    base = os.sep.join(parts[:fixed]) or (os.sep if pattern.startswith(os.sep) else ".")
+    regex = _pattern_regex(parts[fixed:])
+    matches: list[str] = []
+    visited: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(base, followlinks=True):
+        try:
+            info = os.stat(root)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in visited:
+            dirs[:] = []
+            continue
+        visited.add((info.st_dev, info.st_ino))
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            path = os.path.join(root, name)
+            if regex.fullmatch(os.path.relpath(path, base)):
+                matches.append(path)
+    return matches
+
+
+def _pattern_regex(parts: list[str]) -> re.Pattern[str]:
+    """Regex for the magic tail of a glob (``**`` = any number of directories)."""
+    out = []
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if part == "**":
+            out.append(r"(?!\.)[^/]*(?:/(?!\.)[^/]*)*" if last else r"(?:(?!\.)[^/]+/)*")
+            continue
+        out.append(_component_regex(part) + ("" if last else "/"))
+    return re.compile("".join(out))
+
+
+def _component_regex(part: str) -> str:
+    out, i = [], 0
+    while i < len(part):
+        char = part[i]
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[" and "]" in part[i + 2:]:
+            close = part.index("]", i + 2)
+            body = part[i + 1:close]
+            body = "^" + body[1:] if body.startswith("!") else body
+            out.append(f"[{body.replace(chr(92), chr(92) * 2)}]")
+            i = close
+        else:
+            out.append(re.escape(char))
+        i += 1
+    if part.startswith("*") or part.startswith("?"):
+        out.insert(0, "(?!\\.)")  # like glob: wildcards do not match a leading dot
+    return "".join(out)
 
 
 def parse_delivery(line: bytes, *, where: str) -> Delivery | None:
-    """Parse one delivery; None for events that don't concern shipments (e.g. ORDER_ERROR)."""
+    """Parse one archive line; None for events that don't concern shipments (e.g. ORDER_ERROR).
+    Raises ``ArchiveError`` naming ``where`` and what was expected."""
     try:
-        body = _decode(line)
-    except (ValueError, msgspec.DecodeError) as exc:
-        raise ArchiveError(f"{where}: not valid JSON ({exc}); expected one webhook delivery "
-                           "body (a JSON object) per line") from None
-    if not isinstance(body, dict):
-        raise ArchiveError(f"{where}: expected a JSON object (one webhook delivery), got "
-                           f"{type(body).__name__}")
-    event = body.get("Event")
-    if not isinstance(event, str) or not event:
-        raise ArchiveError(f"{where}: field 'Event' missing; expected ORDER_SHIPPED or "
-                           "TRACKING_UPDATE (or another ShippyPro webhook event name)")
-    fields = ORDER_EVENTS.get(event.upper())
-    if fields is None:
+        delivery = archive_format.parse_delivery(line)
+    except DeliveryRejected as exc:
+        raise ArchiveError(f"{where}: {exc.reason}") from None
+    if delivery.order_id is None:
         return None
-    raw_id = body.get("OrderID")
-    if isinstance(raw_id, bool) or not (
-        isinstance(raw_id, int) or (isinstance(raw_id, str) and raw_id.strip().isdigit())
-    ):
-        raise ArchiveError(f"{where}: field 'OrderID' of {event} expected an integer, got "
-                           f"{raw_id!r}")
-    tracking, carrier = (body.get(name) for name in fields)
-    return Delivery(int(raw_id), _text(tracking), _text(carrier))
+    return Delivery(delivery.order_id, delivery.tracking, delivery.carrier_name)
 
 
-def _text(value: Any) -> str | None:
-    return str(value).strip() or None if value is not None else None
+def file_identity(stat: os.stat_result) -> dict[str, int]:
+    return {"dev": stat.st_dev, "ino": stat.st_ino}
 
 
-def _complete_lines(handle: Any, offset: int) -> Iterator[tuple[int, bytes, bool]]:
-    """Yield (offset after line, line, has newline) from ``offset`` on."""
-    handle.seek(offset)
-    position = offset
-    for line in handle:
-        position += len(line)
-        yield position, line, line.endswith(b"\n")
+def _start_offset(path: str, previous: dict[str, int], stat: os.stat_result) -> tuple[int, int]:
+    """Where to resume ``path``: the remembered offset unless the file is another one now."""
+    try:
+        offset, line_no = int(previous.get("offset", 0)), int(previous.get("line", 0))
+    except (TypeError, ValueError):
+        offset, line_no = 0, 0
+    if "ino" in previous and (previous.get("ino"), previous.get("dev")) != (
+            stat.st_ino, stat.st_dev):
+        logger.warning("Webhook archive %s is a different file than the one read up to byte %d "
+                       "(replaced or rotated); reading it from the start", path, offset)
+        return 0, 0
+    if stat.st_size < offset:
+        logger.warning("Webhook archive %s shrank below the %d bytes already read; reading "
+                       "it again from the start", path, offset)
+        return 0, 0
+    return offset, line_no
 
 
 def scan_archive(pattern: str, offsets: dict[str, dict[str, int]], *,
@@ -114,20 +169,21 @@ def scan_archive(pattern: str, offsets: dict[str, dict[str, int]], *,
     scan = ArchiveScan()
     for path in archive_files(pattern):
         scan.files += 1
-        previous = offsets.get(path) or {}
-        offset, line_no = int(previous.get("offset", 0)), int(previous.get("line", 0))
-        size = os.path.getsize(path)
-        if size < offset:
-            logger.warning("Webhook archive %s shrank below the %d bytes already read; reading "
-                           "it again from the start", path, offset)
-            offset, line_no = 0, 0
-        if size == offset:
-            scan.offsets[path] = {"offset": offset, "line": line_no}
+        previous = offsets.get(path)
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            logger.warning("Webhook archive %s cannot be read (%s); skipped this run", path, exc)
+            if isinstance(previous, dict):
+                scan.offsets[path] = previous
             continue
-        with open(path, "rb") as handle:
-            for end, line, complete in _complete_lines(handle, offset):
+        with handle:
+            stat = os.fstat(handle.fileno())  # identity of the file actually read
+            offset, line_no = _start_offset(
+                path, previous if isinstance(previous, dict) else {}, stat)
+            for end, line, complete in lines_from(handle, offset):
                 where = f"webhook archive {path} line {line_no + 1}"
-                if not line.strip():
+                if is_blank(line):
                     if complete:
                         offset, line_no = end, line_no + 1
                     continue
@@ -139,7 +195,7 @@ def scan_archive(pattern: str, offsets: dict[str, dict[str, int]], *,
                         break
                     if on_malformed != "skip":
                         raise
-                    logger.warning("Skipping malformed line: %s", exc)
+                    logger.debug("Skipping malformed line: %s", exc)
                     scan.skipped.append(str(exc))
                     offset, line_no = end, line_no + 1
                     continue
@@ -159,5 +215,9 @@ def scan_archive(pattern: str, offsets: dict[str, dict[str, int]], *,
                     scan.deliveries[delivery.order_id] = None
                     continue
                 scan.deliveries[delivery.order_id] = delivery
-        scan.offsets[path] = {"offset": offset, "line": line_no}
+        scan.offsets[path] = {"offset": offset, "line": line_no, **file_identity(stat)}
+    if scan.skipped:
+        shown = scan.skipped[:SKIPPED_SHOWN]
+        logger.warning("Skipped %d malformed webhook archive line(s): %s%s", len(scan.skipped),
+                       "; ".join(shown), " …" if len(scan.skipped) > SKIPPED_SHOWN else "")
     return scan

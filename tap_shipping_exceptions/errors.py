@@ -7,6 +7,10 @@ there is one. No message ever contains the API key: the client never formats cre
 
 from __future__ import annotations
 
+import base64
+import json
+from urllib.parse import quote, quote_plus
+
 
 class ShippyProError(Exception):
     """Base class: a ShippyPro call (or its input/output) failed."""
@@ -55,8 +59,45 @@ class SettingsError(ValueError):
     """Invalid tap configuration; the message names the setting and what was expected."""
 
 
+REDACTED = "***"
+
+
+def secret_spellings(secret: str) -> list[str]:
+    """Every way ``secret`` can appear in text: as is, URL-encoded (``quote``/``quote_plus``),
+    JSON-escaped, and base64 (standard and URL-safe, padded or not) of ``key:``, ``:key`` and
+    ``key`` as an HTTP Basic header carries it. Longest first, so a longer form is replaced
+    whole before a shorter one inside it."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+    for raw in (f"{secret}:", f":{secret}", secret):
+        data = raw.encode("utf-8", "surrogatepass")
+        for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
+            text = encoded.decode("ascii")
+            forms.update((text, text.rstrip("=")))
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
 def redact(text: str, secret: str | None) -> str:
-    """Replace every occurrence of ``secret`` in ``text`` (no-op for empty secrets)."""
-    if secret and secret in text:
-        return text.replace(secret, "***")
+    """Replace every spelling of ``secret`` in ``text`` (see ``secret_spellings``) by ``***``;
+    a no-op for empty secrets."""
+    if not secret or not isinstance(secret, str):
+        return text
+    for form in secret_spellings(secret):
+        if form in text:
+            text = text.replace(form, REDACTED)
     return text
+
+
+def redact_value(text: str, value: object) -> str:
+    """``redact`` for a configured secret of any JSON type: every string inside it, and its
+    ``repr``/JSON spelling when it is not a string, is scrubbed."""
+    if value is None or value == "":
+        return text
+    if isinstance(value, str):
+        return redact(text, value)
+    for spelling in sorted({repr(value), json.dumps(value, default=str)}, key=len, reverse=True):
+        text = text.replace(spelling, REDACTED)
+    inner = value.values() if isinstance(value, dict) else value if isinstance(
+        value, list | tuple) else ()
+    for item in inner:
+        text = redact_value(text, item)
+    return redact(text, str(value)) if not isinstance(value, dict | list | tuple) else text

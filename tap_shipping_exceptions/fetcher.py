@@ -1,8 +1,12 @@
 """Fetch shipments concurrently: GetOrder (when due) then GetTracking, per shipment.
 
-``fetch_shipment`` runs in a worker thread and never raises for one shipment's failure (the
-error is returned with whatever was fetched), except ``AuthenticationError`` which must stop the
-whole sync. ``ordered_results`` keeps ``workers`` calls in flight with a sliding window of
+``fetch_shipment`` runs in a worker thread and never raises for one shipment's failure: any
+exception (an API error, a hostile value, JSON nested too deeply to re-encode) is returned with
+whatever was fetched, so it costs that shipment only. ``AuthenticationError`` alone escapes, as
+it must stop the whole sync. Payloads are made encodable here: a lone surrogate in a text (valid
+JSON, not valid UTF-8) is replaced by U+FFFD, so nothing downstream fails to write it.
+
+``ordered_results`` keeps ``workers`` calls in flight with a sliding window of
 futures (no fixed batches waiting for their slowest call) and yields results in submission order,
 so records come out in a stable order while memory stays bounded by the window.
 """
@@ -15,13 +19,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from tap_shipping_exceptions.client import ShippyProClient, subject_for
 from tap_shipping_exceptions.errors import (
     AuthenticationError,
     ResponseFormatError,
     ShippyProError,
 )
-from tap_shipping_exceptions.records import TrackingEvent, as_int, parse_events
+from tap_shipping_exceptions.records import TrackingEvent, as_int, as_unix_seconds, parse_events
 
 WINDOW_PER_WORKER = 8
 
@@ -39,7 +45,7 @@ class FetchResult:
     order: dict[str, Any] | None = None
     tracking: dict[str, Any] | None = None
     events: list[TrackingEvent] = field(default_factory=list)
-    error: ShippyProError | None = None
+    error: Exception | None = None
     before_start: bool = False
     order_fetched: bool = False
 
@@ -51,7 +57,7 @@ def fetch_shipment(client: ShippyProClient, job: FetchJob, *,
     subject = subject_for(job.order_id)
     try:
         if result.order is None or job.refetch_order:
-            result.order = client.get_order(job.order_id)
+            result.order = encodable(client.get_order(job.order_id), "GetOrder", subject)
             result.order_fetched = True
         order = result.order
         returned_id = as_int(order.get("OrderID"), "Order.OrderID",
@@ -62,15 +68,17 @@ def fetch_shipment(client: ShippyProClient, job: FetchJob, *,
                 f"ShippyPro GetOrder ({subject}): field 'Order.OrderID' is {returned_id}, "
                 f"expected the requested {job.order_id}", field="Order.OrderID",
                 method="GetOrder", subject=subject)
-        created = as_int(order.get("Date"), "Order.Date", f"ShippyPro GetOrder ({subject})",
-                         method="GetOrder", subject=subject)
+        created = as_unix_seconds(order.get("Date"), "Order.Date",
+                                  f"ShippyPro GetOrder ({subject})", method="GetOrder",
+                                  subject=subject)
         if start_date is not None and created < start_date:
             result.before_start = True
             return result
         tracking_number = order.get("TrackingNumber") or ""
         if tracking_number:
-            result.tracking = client.get_tracking(tracking_number, order.get("CarrierName"),
-                                                  order_id=job.order_id)
+            result.tracking = encodable(
+                client.get_tracking(tracking_number, order.get("CarrierName"),
+                                    order_id=job.order_id), "GetTracking", subject)
             result.events = parse_events(result.tracking["Events"],
                                          shipment_id=str(job.order_id),
                                          subject=subject_for(job.order_id, tracking_number))
@@ -78,7 +86,36 @@ def fetch_shipment(client: ShippyProClient, job: FetchJob, *,
         raise
     except ShippyProError as exc:
         result.error = exc
+    except Exception as exc:  # one hostile shipment must never stop the sync
+        result.error = exc
     return result
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+def encodable(payload: Any, method: str, subject: str) -> Any:
+    """``payload`` if it can be written as JSON; lone surrogates replaced; else raise naming why.
+    """
+    try:
+        _encode(payload)
+        return payload
+    except UnicodeEncodeError:
+        return _without_surrogates(payload)
+    except RecursionError:
+        raise ResponseFormatError(
+            f"ShippyPro {method} ({subject}): response nested too deeply to store",
+            field="(body)", method=method, subject=subject) from None
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    return value
 
 
 def ordered_results(jobs: Iterable[FetchJob], fetch: Callable[[FetchJob], FetchResult], *,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,8 @@ from typing import Any, Protocol
 from tap_shipping_exceptions.errors import ResponseFormatError
 
 _SPACES = re.compile(r"\s+")
+_INTEGER = re.compile(r"[ \t]*(-?[0-9]{1,19})[ \t]*")  # ASCII digits only: not "²", not "--5"
+MAX_UNIX = 253_402_300_799  # 9999-12-31T23:59:59Z, the last instant ISO 8601 output can hold
 NO_EVENT_STATUS = "info_received"
 RECORD_HASH_CHARS = 16
 
@@ -54,11 +57,30 @@ def as_int(value: Any, field: str, where: str, *, method: str | None = None,
     """An integer from an int or a string of digits; else ``ResponseFormatError`` naming field."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    match = _INTEGER.fullmatch(value) if isinstance(value, str) else None
+    if match is not None:
+        return int(match.group(1))
     raise ResponseFormatError(
-        f"{where}: field '{field}' expected an integer (Unix seconds / code), got {value!r}",
-        field=field, method=method, subject=subject)
+        f"{where}: field '{field}' expected an integer (Unix seconds / code), got "
+        f"{_shown(value)}", field=field, method=method, subject=subject)
+
+
+def as_unix_seconds(value: Any, field: str, where: str, *, method: str | None = None,
+                    subject: str = "") -> int:
+    """``as_int`` for an instant: Unix seconds within 1970..9999 (what ``iso_utc`` can write)."""
+    seconds = as_int(value, field, where, method=method, subject=subject)
+    if not 0 <= seconds <= MAX_UNIX:
+        raise ResponseFormatError(
+            f"{where}: field '{field}' expected Unix seconds between 0 and {MAX_UNIX} (years "
+            f"1970..9999), got {_shown(seconds)}", field=field, method=method, subject=subject)
+    return seconds
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """``repr`` cut to ``limit`` characters (a hostile value may be megabytes long)."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**40 else (
+        f"an integer of {len(str(abs(value)))} digits")
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def normalise_code(code: int) -> int:
@@ -75,7 +97,7 @@ def make_event_id(shipment_id: str, occurred: int, code: int, carrier_code: str 
                   message: str | None, city: str | None) -> str:
     key = "\x1f".join((shipment_id, str(occurred), str(code), carrier_code or "",
                        normalise_text(message), normalise_text(city)))
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()
+    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def record_hash(record: dict[str, Any]) -> str:
@@ -122,8 +144,8 @@ def parse_events(events: list[Any], *, shipment_id: str, subject: str) -> list[T
                 raise ResponseFormatError(
                     f"{where}: required field 'Events[{index}].{field}' is missing",
                     field=f"Events[{index}].{field}", method="GetTracking", subject=subject)
-        occurred = as_int(raw["date"], f"Events[{index}].date", where, method="GetTracking",
-                          subject=subject)
+        occurred = as_unix_seconds(raw["date"], f"Events[{index}].date", where,
+                                   method="GetTracking", subject=subject)
         code = normalise_code(as_int(raw["code"], f"Events[{index}].code", where,
                                      method="GetTracking", subject=subject))
         message = _optional_text(raw.get("message"))
@@ -145,11 +167,18 @@ def _country(address: Any) -> str | None:
 
 
 def _positive(value: Any) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
+    """A positive integer up to ``MAX_UNIX`` from an int, a finite float or a digit string;
+    None for anything else (absent, garbage, ``1e999``, ``10**13``)."""
+    if isinstance(value, float):
+        number = int(value) if math.isfinite(value) else 0
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, str):
+        match = _INTEGER.fullmatch(value)
+        number = int(match.group(1)) if match else 0
+    else:
         return None
-    return number if number > 0 else None
+    return number if 0 < number <= MAX_UNIX else None
 
 
 class RecordBuilder:
@@ -202,7 +231,8 @@ class RecordBuilder:
                         classifications: list[ClassificationLike], is_terminal: bool,
                         tracking_body: dict[str, Any] | None, subject: str) -> dict[str, Any]:
         where = f"ShippyPro GetOrder ({subject})"
-        created = as_int(order["Date"], "Order.Date", where, method="GetOrder", subject=subject)
+        created = as_unix_seconds(order["Date"], "Order.Date", where, method="GetOrder",
+                                  subject=subject)
         shipped_date = _positive(order.get("ShippedDate"))
         first_scan = next((e.occurred for e in events if e.code != 1), None)
         shipped = shipped_date or first_scan

@@ -21,6 +21,7 @@ DEFAULT_ACTIVE_WINDOW_DAYS = 45
 DEFAULT_MAX_CONCURRENCY = 4
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
+DEFAULT_MAX_FAILED_RUNS = 3
 MALFORMED_POLICIES = ("fail", "skip")
 
 CONFIG_SCHEMA = th.PropertiesList(
@@ -60,6 +61,16 @@ CONFIG_SCHEMA = th.PropertiesList(
                             "unreadable bodies (exponential backoff with jitter, Retry-After "
                             "honoured). A shipment still failing is skipped with a WARNING and "
                             "retried on the next run."),
+    th.Property("max_failed_runs", th.IntegerType, default=DEFAULT_MAX_FAILED_RUNS,
+                title="Max failed runs per shipment",
+                description="A shipment whose response cannot be turned into records (a hostile "
+                            "or malformed value) is skipped with a WARNING naming its OrderID "
+                            "and the reason, and retried on the next runs; after this many "
+                            "failed runs in a row it is parked in state "
+                            "(bookmarks.shipments.shippypro.parked) and no longer fetched. List "
+                            "parked shipments with `python -m tap_shipping_exceptions.parked "
+                            "STATE.json` (e.g. from `meltano state get`). Transient API errors "
+                            "never park a shipment."),
     th.Property("webhook_errors", th.StringType, default="fail",
                 allowed_values=list(MALFORMED_POLICIES), title="Malformed webhook lines",
                 description="'fail' (default): a malformed archive line stops the sync before "
@@ -81,6 +92,7 @@ class Settings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     webhook_errors: str = "fail"
+    max_failed_runs: int = DEFAULT_MAX_FAILED_RUNS
 
 
 def _positive_int(config: dict[str, Any], name: str, default: int, *, minimum: int) -> int:
@@ -159,6 +171,8 @@ def check_settings(config: dict[str, Any], *, state_has_work: bool = False) -> S
         request_timeout=float(timeout),
         max_retries=_positive_int(config, "max_retries", DEFAULT_MAX_RETRIES, minimum=0),
         webhook_errors=policy,
+        max_failed_runs=_positive_int(config, "max_failed_runs", DEFAULT_MAX_FAILED_RUNS,
+                                      minimum=1),
     )
     if not settings.order_ids and not state_has_work:
         if archive is None:

@@ -11,10 +11,12 @@ bookmark; the SDK keeps custom keys through to the final STATE message)::
           "seen": <unix>,              # when the tap first discovered it (ages out pending ids)
           "events": "<hex10><hex10>…", # 10-hex prefixes of every event_id already emitted
           "record": "<hex16>" | null,  # digest of the last shipments record emitted
-          "refetch": true              # optional: a delivery showed a new tracking/carrier
+          "refetch": true,             # optional: a delivery showed a new tracking/carrier
+          "failures": <n>              # optional: consecutive runs this shipment failed in
         }
       },
       "done": {"<OrderID>": <created unix>},   # recently terminal / before start_date
+      "parked": {"<OrderID>": {"reason": "...", "failures": <n>, "at": <unix>}},  # see below
       "archive": {"<file path>": {"offset": <bytes read>, "line": <lines read>}},
       "pending": {"seen": <unix>, "ids": [<OrderID>, …]}  # only while a sync runs (see below)
     }
@@ -30,8 +32,15 @@ In memory a cached ``order`` is kept as its encoded JSON (``msgspec.Raw``), a th
 the decoded dicts; STATE messages embed those bytes verbatim, so the layout above is unchanged.
 ``order_of`` decodes one when it is needed.
 
-``done`` and pending entries are pruned ``active_window_days`` after their created/seen instant,
-so state size follows the number of recent shipments, not history.
+A shipment whose fetch or record building fails for a reason other than a transient API error
+(a hostile or malformed value, a response nested too deeply, ...) keeps a ``failures`` count and
+is retried on the next runs; after ``max_failed_runs`` consecutive failed runs it is *parked*:
+moved out of ``active`` into ``parked`` with the last reason, and not fetched again (a later
+delivery for it does not bring it back). ``python -m tap_shipping_exceptions.parked`` lists them
+from a state file. Transient errors (429/5xx/timeouts after every retry) never park a shipment.
+
+``done``, ``parked`` and pending entries are pruned ``active_window_days`` after their
+created/seen/parked instant, so state size follows the number of recent shipments, not history.
 """
 
 from __future__ import annotations
@@ -81,6 +90,12 @@ class TapBookkeeping:
     def archive(self) -> dict[str, dict[str, int]]:
         return self.root["archive"]
 
+    @property
+    def parked(self) -> dict[str, dict[str, Any]]:
+        """Shipments that failed ``max_failed_runs`` runs in a row (read-only view if none)."""
+        parked = self.root.get("parked")
+        return parked if isinstance(parked, dict) else {}
+
     def has_work(self) -> bool:
         """True when state alone gives the tap something to poll."""
         return bool(self.active)
@@ -97,6 +112,8 @@ class TapBookkeeping:
         key = str(order_id)
         if key in self.done:
             return "done"
+        if key in self.parked:
+            return "parked"
         entry = self.active.get(key)
         if entry is None:
             order_id = int(order_id)
@@ -175,6 +192,26 @@ class TapBookkeeping:
             entry["order"] = compact_order(order)
             entry.pop("refetch", None)
 
+    def record_failure(self, order_id: str, reason: str, *, now: int, limit: int) -> int:
+        """Count a failed run for an active shipment; park it at ``limit``. Returns the count
+        (0 when the shipment is not active)."""
+        entry = self.active.get(order_id)
+        if entry is None:
+            return 0
+        try:
+            failures = int(entry.get("failures") or 0) + 1
+        except (TypeError, ValueError):
+            failures = 1
+        if failures < limit:
+            entry["failures"] = failures
+            return failures
+        del self.active[order_id]
+        parked = self.root.get("parked")
+        if not isinstance(parked, dict):
+            parked = self.root["parked"] = {}
+        parked[order_id] = {"reason": reason[:500], "failures": failures, "at": now}
+        return failures
+
     def finish(self, order_id: str, created: int) -> None:
         """Terminal (or out of scope): never poll again while recent."""
         self.active.pop(order_id, None)
@@ -197,7 +234,13 @@ class TapBookkeeping:
         old = [k for k, created in self.done.items() if created < cutoff]
         for key in old:
             del self.done[key]
-        return {"expired_active": len(expired), "forgotten_done": len(old)}
+        parked = self.parked
+        stale = [k for k, e in parked.items() if not isinstance(e, dict)
+                 or not isinstance(e.get("at"), int) or e["at"] < cutoff]
+        for key in stale:
+            del parked[key]
+        return {"expired_active": len(expired), "forgotten_done": len(old),
+                "forgotten_parked": len(stale)}
 
 
 def pending_entry(seen: int) -> dict[str, Any]:
@@ -205,9 +248,9 @@ def pending_entry(seen: int) -> dict[str, Any]:
     return {"order": None, "seen": seen, "events": "", "record": None}
 
 
-def compact_order(order: dict[str, Any]) -> msgspec.Raw:
+def compact_order(order: dict[str, Any] | msgspec.Raw) -> msgspec.Raw:
     """An Order object as kept in the active set: its JSON encoding."""
-    return msgspec.Raw(_encode(order))
+    return order if isinstance(order, msgspec.Raw) else msgspec.Raw(_encode(order))
 
 
 def order_of(entry: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -234,10 +277,13 @@ def entry_instant(entry: dict[str, Any]) -> int:
     """Created instant of a fetched shipment, else when it was first seen."""
     order = order_of(entry)
     if order is not None:
-        try:
-            return int(order.get("Date") or 0)
-        except (TypeError, ValueError):
-            return 0
+        created = order.get("Date")
+        if isinstance(created, int) and not isinstance(created, bool) and created > 0:
+            return created
+        text = created.strip() if isinstance(created, str) else ""
+        if 0 < len(text) <= 19 and text.isascii() and text.isdigit():
+            return int(text)
+        # a hostile Date (failed shipment): age it by when it was first seen instead
     try:
         return int(entry.get("seen") or 0)
     except (TypeError, ValueError):

@@ -27,12 +27,19 @@ from typing import Any
 
 from tap_shipping_exceptions.client import ShippyProClient, subject_for
 from tap_shipping_exceptions.discovery import Delivery, scan_archive
+from tap_shipping_exceptions.errors import ShippyProError, TransientAPIError
 from tap_shipping_exceptions.fetcher import FetchJob, FetchResult, fetch_shipment, ordered_results
 from tap_shipping_exceptions.normalize.carriers import carrier_key
 from tap_shipping_exceptions.normalize.classifier import default_classifier, is_terminal
 from tap_shipping_exceptions.records import RecordBuilder, now_iso, record_hash
 from tap_shipping_exceptions.settings import Settings
-from tap_shipping_exceptions.state import DAY, EVENT_PREFIX_CHARS, TapBookkeeping, order_of
+from tap_shipping_exceptions.state import (
+    DAY,
+    EVENT_PREFIX_CHARS,
+    TapBookkeeping,
+    compact_order,
+    order_of,
+)
 
 logger = logging.getLogger("tap_shipping_exceptions.sync")
 
@@ -50,7 +57,23 @@ class SyncStats:
     before_start_date: int = 0
     terminal: int = 0
     aged_out: int = 0
+    skipped_parked: int = 0
     failures: list[str] = field(default_factory=list)
+    parked: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Built:
+    """One shipment's records, built before anything is emitted or kept in state."""
+
+    record: Record | None  # None: created before start_date
+    events: list[Record]
+    created: int
+    terminal: bool
+    order: Any  # the Order encoded for state when it stays active (encoding can fail)
+    prefixes: set[str]
+    digest: str | None
+    changed: bool
 
 
 class SyncRun:
@@ -111,6 +134,8 @@ class SyncRun:
             self.stats.discovered_new += 1
         elif outcome == "done":
             self.stats.skipped_done += 1
+        elif outcome == "parked":
+            self.stats.skipped_parked += 1
 
     # -- fetching and records ------------------------------------------------------------------
 
@@ -156,24 +181,76 @@ class SyncRun:
         if key not in book.active:
             book.claim_pending(result.job.order_id)
         entry = book.active.get(key) or {}
-        order = result.order
         if result.error is not None:
-            carrier = order.get("CarrierName") if order else None
-            tracking = order.get("TrackingNumber") if order else None
-            message = (f"stream=shipments shipment={key} carrier={carrier or '?'} "
-                       f"tracking={tracking or '?'}: {result.error}")
-            logger.warning("Skipping shipment, it stays active for the next run: %s", message)
-            self.stats.failures.append(message)
-            if order is not None and result.order_fetched:
-                book.keep_order(key, order)
-            return None
-        assert order is not None  # fetch_shipment sets it whenever there is no error
+            return self._failed(result, book, result.error, keep_order=result.order_fetched)
+        try:  # everything that reads API values happens here, before anything is emitted
+            built = self._build(result, entry, events_selected=events_selected,
+                                shipments_selected=shipments_selected)
+        except Exception as exc:  # a hostile value costs this shipment only
+            return self._failed(result, book, exc, keep_order=False)
         self.stats.shipments_fetched += 1
+        if built.record is None:
+            self.stats.before_start_date += 1
+            book.finish(key, built.created)
+            return None
+        for event_record in built.events:
+            emit_event(event_record)
+        self.stats.events_emitted += len(built.events)
+        if built.terminal:
+            self.stats.terminal += 1
+            book.finish(key, built.created)
+        elif built.created < self.now - self.settings.active_window_days * DAY:
+            self.stats.aged_out += 1
+            book.drop(key)
+        else:
+            book.keep_active(key, order=built.order, prefixes=built.prefixes,
+                             record=built.digest, seen=int(entry.get("seen") or self.now))
+        if built.changed:
+            self.stats.shipments_emitted += 1
+            return built.record
+        self.stats.shipments_unchanged += 1
+        return None
+
+    def _failed(self, result: FetchResult, book: TapBookkeeping, error: BaseException, *,
+                keep_order: bool) -> None:
+        """Mark one shipment failed: WARNING with its OrderID and reason, counted in the
+        summary, retried next run; parked after ``max_failed_runs`` non-transient failures."""
+        key = str(result.job.order_id)
+        order = result.order if isinstance(result.order, dict) else None
+        carrier = order.get("CarrierName") if order else None
+        tracking = order.get("TrackingNumber") if order else None
+        reason = str(error) if isinstance(error, ShippyProError) else (
+            f"{type(error).__name__}: {error}")
+        reason = reason if len(reason) <= 300 else reason[:300] + "…"
+        message = (f"stream=shipments shipment={key} carrier={str(carrier or '?')[:40]} "
+                   f"tracking={str(tracking or '?')[:40]}: {reason}")
+        self.stats.failures.append(message)
+        if order is not None and keep_order:
+            book.keep_order(key, order)
+        if isinstance(error, TransientAPIError) or key in book.parked:
+            logger.warning("Skipping shipment, it stays active for the next run: %s", message)
+            return None
+        limit = self.settings.max_failed_runs
+        failures = book.record_failure(key, message, now=self.now, limit=limit)
+        if failures >= limit:
+            self.stats.parked.append(key)
+            logger.warning("Parking shipment after %d failed runs (not fetched again; list "
+                           "parked shipments with python -m tap_shipping_exceptions.parked): %s",
+                           failures, message)
+        else:
+            logger.warning("Skipping shipment (failed run %d of %d before it is parked), it "
+                           "stays active for the next run: %s", failures, limit, message)
+        return None
+
+    def _build(self, result: FetchResult, entry: dict[str, Any], *, events_selected: bool,
+               shipments_selected: bool) -> Built:
+        """One shipment's records and bookkeeping values (no record before ``start_date``)."""
+        key = str(result.job.order_id)
+        order = result.order
+        assert order is not None  # fetch_shipment sets it whenever there is no error
         created = int(order["Date"])
         if result.before_start:
-            self.stats.before_start_date += 1
-            book.finish(key, created)
-            return None
+            return Built(None, [], created, False, None, set(), None, False)
         carrier = self.builder.carrier_key(order["CarrierName"])
         self.carriers_seen.setdefault(carrier, order["CarrierName"])
         events = result.events
@@ -183,7 +260,8 @@ class SyncRun:
             order, shipment_id=key, carrier=carrier, events=events,
             classifications=classifications, is_terminal=terminal,
             tracking_body=result.tracking, subject=subject_for(key, order["TrackingNumber"]))
-        prefixes = book.emitted_prefixes(entry)
+        prefixes = TapBookkeeping.emitted_prefixes(entry)
+        event_records: list[Record] = []
         if events_selected:
             synced_at = now_iso()
             for event, classification in zip(events, classifications, strict=True):
@@ -191,27 +269,15 @@ class SyncRun:
                 if prefix in prefixes:
                     continue
                 prefixes.add(prefix)
-                emit_event(self.builder.event_record(
+                event_records.append(self.builder.event_record(
                     event, classification, shipment_id=key,
                     tracking_number=order["TrackingNumber"], carrier=carrier,
                     synced_at=synced_at))
-                self.stats.events_emitted += 1
         digest = record_hash(record) if shipments_selected else entry.get("record")
         changed = shipments_selected and digest != entry.get("record")
-        if terminal:
-            self.stats.terminal += 1
-            book.finish(key, created)
-        elif created < self.now - self.settings.active_window_days * DAY:
-            self.stats.aged_out += 1
-            book.drop(key)
-        else:
-            book.keep_active(key, order=order, prefixes=prefixes, record=digest,
-                             seen=int(entry.get("seen") or self.now))
-        if changed:
-            self.stats.shipments_emitted += 1
-            return record
-        self.stats.shipments_unchanged += 1
-        return None
+        kept = not terminal and created >= self.now - self.settings.active_window_days * DAY
+        return Built(record, event_records, created, terminal,
+                     compact_order(order) if kept else None, prefixes, digest, changed)
 
     def finish(self, book: TapBookkeeping) -> None:
         """Step 5: prune and log the sync's summary."""
@@ -219,14 +285,16 @@ class SyncRun:
         stats = self.stats
         logger.info(
             "Shipments sync summary: fetched=%d emitted=%d unchanged=%d events_emitted=%d "
-            "terminal=%d aged_out=%d before_start_date=%d failed=%d still_active=%d "
-            "api_calls=%s", stats.shipments_fetched, stats.shipments_emitted,
+            "terminal=%d aged_out=%d before_start_date=%d failed=%d parked=%d "
+            "parked_total=%d parked_skipped=%d still_active=%d api_calls=%s",
+            stats.shipments_fetched, stats.shipments_emitted,
             stats.shipments_unchanged, stats.events_emitted, stats.terminal, stats.aged_out,
-            stats.before_start_date, len(stats.failures), len(book.active),
-            self.client.call_counts)
+            stats.before_start_date, len(stats.failures), len(stats.parked), len(book.parked),
+            stats.skipped_parked, len(book.active), self.client.call_counts)
         if stats.failures:
-            logger.warning("%d shipment(s) failed after retries and were skipped (they stay "
-                           "active and are retried next run): %s", len(stats.failures),
+            logger.warning("%d shipment(s) failed and were skipped (retried next run, %d "
+                           "parked after %d failed runs): %s", len(stats.failures),
+                           len(stats.parked), self.settings.max_failed_runs,
                            "; ".join(stats.failures[:20])
                            + (" …" if len(stats.failures) > 20 else ""))
         after = self.classifier.unmapped_summary()

@@ -23,6 +23,8 @@ from .text import normalise_text
 
 __all__ = ["Classification", "Classifier", "MappingError", "default_classifier", "is_terminal"]
 
+MAX_WARNINGS = 50  # distinct unmapped messages logged one by one; the rest are counted
+
 log = logging.getLogger(__name__)
 
 TERMINAL_MILESTONES = frozenset({"delivered", "returned", "cancelled"})
@@ -84,8 +86,11 @@ class Classifier:
         result, unmapped = self._cached(carrier, shippypro_code, message, carrier_code)
         if unmapped:
             self.unmapped[carrier] += 1
-            if (carrier, message) not in self._warned:
+            if (carrier, message) not in self._warned and len(self._warned) < MAX_WARNINGS:
                 self._warned.add((carrier, message))
+                if len(self._warned) == MAX_WARNINGS:
+                    log.warning("%d distinct unmapped messages logged; further ones are only "
+                                "counted (see the sync summary per carrier)", MAX_WARNINGS)
                 log.warning("unmapped exception message: carrier=%s shippypro_code=%s "
                             "message=%r (classified by code fallback as %s)", carrier,
                             shippypro_code, message, result.exception_reason)

@@ -2,12 +2,14 @@
 
 Routes: ``POST <path>`` (default ``/webhooks/shippypro``) takes deliveries; ``GET /health``
 answers probes. Status codes: 200 stored (or a recognised ShippyPro test delivery, not
-stored), 400 not a delivery, 401 credentials, 404/405 routing, 413 body over 1 MiB,
-503 the archive could not store it (ShippyPro retries).
+stored), 400 not a delivery, 401 credentials, 404/405 routing, 408 body not received within
+``body_timeout`` seconds, 413 body over 1 MiB, 503 the archive could not store it (ShippyPro
+retries).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -21,8 +23,9 @@ from starlette.routing import Route
 from tap_shipping_exceptions.webhooks.archive import ArchiveWriter
 from tap_shipping_exceptions.webhooks.auth import authorized
 from tap_shipping_exceptions.webhooks.body import MAX_BODY_BYTES, BodyTooLarge, read_limited
+from tap_shipping_exceptions.webhooks.connections import DEFAULT_BODY_TIMEOUT
 from tap_shipping_exceptions.webhooks.credentials import Credentials
-from tap_shipping_exceptions.webhooks.errors import ArchiveError, InvalidDelivery
+from tap_shipping_exceptions.webhooks.errors import ArchiveWriteError, InvalidDelivery
 from tap_shipping_exceptions.webhooks.payload import parse_delivery
 from tap_shipping_exceptions.webhooks.sample_deliveries import SampleDelivery, matching_sample
 
@@ -38,6 +41,7 @@ class ReceiverConfig:
     samples: list[SampleDelivery]
     path: str = DEFAULT_PATH
     max_body_bytes: int = MAX_BODY_BYTES
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
 
 
 def _client(request: Request) -> str:
@@ -55,7 +59,13 @@ def create_app(config: ReceiverConfig) -> Starlette:
             return JSONResponse({"error": "unauthorized"}, status_code=401,
                                 headers={"WWW-Authenticate": 'Basic realm="shipping-webhooks"'})
         try:
-            raw = await read_limited(request, config.max_body_bytes)
+            raw = await asyncio.wait_for(read_limited(request, config.max_body_bytes),
+                                         config.body_timeout)
+        except TimeoutError:
+            log.warning("rejected delivery from %s: body not received within %.0f s",
+                        _client(request), config.body_timeout)
+            return JSONResponse({"error": f"body not received within {config.body_timeout:g} "
+                                          "s"}, status_code=408, headers={"Connection": "close"})
         except BodyTooLarge as exc:
             log.warning("rejected delivery from %s: body over %d bytes", _client(request),
                         exc.limit)
@@ -74,7 +84,7 @@ def create_app(config: ReceiverConfig) -> Starlette:
                                  "test_delivery": sample})
         try:
             stored = await config.writer.append(delivery.line)
-        except ArchiveError as exc:
+        except ArchiveWriteError as exc:
             log.error("delivery not stored (%s): %s", delivery.log_context(), exc)
             return JSONResponse({"error": "archive unavailable, retry later"}, status_code=503,
                                 headers={"Retry-After": "5"})

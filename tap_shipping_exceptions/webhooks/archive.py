@@ -6,6 +6,13 @@ and only then resolves every waiting request, so a 200 is sent only for bytes on
 storage. Only this thread touches the files: concurrent requests never interleave or tear
 lines. Files rotate when the UTC day changes or the next line would push a file past
 ``max_file_bytes`` (a single larger line gets a file of its own).
+
+Before every batch the writer checks that its open file is still the one at its path (same
+device and inode, not unlinked); if someone deleted, moved or replaced it, the writer opens the
+path again (appending to the replacement, or creating a new file), so no 200 is ever given for a
+line written to a file nobody can read. A batch that fails part-way (e.g. the disk fills while a
+batch spans a rotation) is removed from every file it touched before the requests get their 503:
+a delivery is stored if and only if it was answered 200.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from tap_shipping_exceptions.webhooks.archive_files import (
     archive_files,
     repair_torn_tails,
 )
-from tap_shipping_exceptions.webhooks.errors import ArchiveError
+from tap_shipping_exceptions.webhooks.errors import ArchiveWriteError
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +67,7 @@ class ArchiveWriter:
     def __init__(self, directory: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  clock: Callable[[], datetime] = utc_now):
         if max_file_bytes < 1024:
-            raise ArchiveError(f"max_file_bytes must be at least 1024, got {max_file_bytes}")
+            raise ArchiveWriteError(f"max_file_bytes must be at least 1024, got {max_file_bytes}")
         self.directory = directory
         self.max_file_bytes = max_file_bytes
         self._clock = clock
@@ -80,16 +87,17 @@ class ArchiveWriter:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ArchiveError(f"cannot create archive directory {self.directory}: {exc}") from exc
+            raise ArchiveWriteError(
+                f"cannot create archive directory {self.directory}: {exc}") from exc
         if not os.access(self.directory, os.W_OK | os.X_OK):
-            raise ArchiveError(f"archive directory {self.directory} is not writable")
+            raise ArchiveWriteError(f"archive directory {self.directory} is not writable")
         self._lock_fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             os.close(self._lock_fd)
             self._lock_fd = None
-            raise ArchiveError(
+            raise ArchiveWriteError(
                 f"archive directory {self.directory} is in use by another shipping-webhooks "
                 "process (one writer per directory)"
             ) from exc
@@ -138,7 +146,7 @@ class ArchiveWriter:
         future: concurrent.futures.Future[Stored] = concurrent.futures.Future()
         with self._condition:
             if self._closing:
-                raise ArchiveError("archive writer is shutting down; delivery not stored")
+                raise ArchiveWriteError("archive writer is shutting down; delivery not stored")
             self._queue.append(_Pending(line + b"\n", future))
             self._condition.notify()
         return future
@@ -159,7 +167,7 @@ class ArchiveWriter:
                 stored = self._commit(batch)
             except Exception as exc:  # report to every waiting request, keep serving
                 log.error("archive commit of %d deliveries failed: %s", len(batch), exc)
-                error = ArchiveError(f"archive write failed: {exc}")
+                error = ArchiveWriteError(f"archive write failed: {exc}")
                 for pending in batch:
                     pending.future.set_exception(error)
                 continue
@@ -167,10 +175,55 @@ class ArchiveWriter:
                 pending.future.set_result(where)
 
     def _commit(self, batch: list[_Pending]) -> list[Stored]:
+        self._reopen_if_moved()
+        touched: list[tuple[Path, int]] = []  # (file, size before this batch)
+        try:
+            return self._write_batch(batch, touched)
+        except BaseException:
+            self._undo(touched)
+            raise
+
+    def _undo(self, touched: list[tuple[Path, int]]) -> None:
+        """Cut every file this batch wrote back to its size before the batch."""
+        for path, size in touched:
+            try:
+                with path.open("r+b") as handle:
+                    handle.truncate(size)
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                log.error("could not remove a failed batch from %s: %s", path.name, exc)
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                self._size = os.fstat(self._fd).st_size
+
+    def _reopen_if_moved(self) -> None:
+        """Reopen the current file's path if the open file is no longer linked there."""
+        if self._fd is None or self._name is None:
+            return
+        opened = os.fstat(self._fd)
+        try:
+            current = os.stat(self.directory / self._name.filename)
+        except FileNotFoundError:
+            current = None
+        if current is not None and opened.st_nlink > 0 and (
+                current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino):
+            return
+        log.warning("archive file %s was deleted, moved or replaced; opening %s again",
+                    self._name.filename, self._name.filename)
+        os.close(self._fd)
+        self._fd = None
+        self._open(self._name)
+
+    def _write_batch(self, batch: list[_Pending], touched: list[tuple[Path, int]]
+                     ) -> list[Stored]:
         stored: list[Stored] = []
         index = 0
         while index < len(batch):
             self._rotate_if_needed(len(batch[index].line))
+            assert self._name is not None
+            path = self.directory / self._name.filename
+            if not touched or touched[-1][0] != path:
+                touched.append((path, self._size))
             chunk: list[bytes] = []
             start = self._size
             size = self._size
@@ -226,6 +279,9 @@ class ArchiveWriter:
             os.fdatasync(self._fd)
             os.close(self._fd)
             self._fd = None
+        self._open(target)
+
+    def _open(self, target: ArchiveName) -> None:
         path = self.directory / target.filename
         created = not path.exists()
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)

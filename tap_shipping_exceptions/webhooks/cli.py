@@ -19,6 +19,12 @@ import uvicorn
 
 from tap_shipping_exceptions.webhooks.app import DEFAULT_PATH, ReceiverConfig, create_app
 from tap_shipping_exceptions.webhooks.archive import DEFAULT_MAX_FILE_BYTES, ArchiveWriter
+from tap_shipping_exceptions.webhooks.connections import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    default_max_connections,
+    guarded_protocol,
+)
 from tap_shipping_exceptions.webhooks.credentials import (
     HEADER_VAR,
     PASSWORD_VAR,
@@ -62,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write the base URL here once the socket listens")
     serve.add_argument("--graceful-timeout", type=float, default=30.0,
                        help="seconds in-flight requests get to finish after SIGTERM")
+    serve.add_argument("--header-timeout", type=float, default=DEFAULT_HEADER_TIMEOUT,
+                       help="seconds a connection gets to send its request line and headers "
+                            "(default %(default)s)")
+    serve.add_argument("--body-timeout", type=float, default=DEFAULT_BODY_TIMEOUT,
+                       help="seconds a request gets to send its whole body, else 408 "
+                            "(default %(default)s)")
+    serve.add_argument("--max-connections", type=int, default=None,
+                       help="open connections at most; at the cap the oldest idle one is "
+                            "closed (default: 1024, or the open-file limit minus 64)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument("--log-level", default="info",
                        choices=["debug", "info", "warning", "error"])
@@ -97,6 +112,13 @@ def serve(args: argparse.Namespace) -> int:
     if not args.path.startswith("/") or args.path == "/health":
         raise ConfigurationError(
             f"--path must start with '/' and not be /health, got {args.path!r}")
+    for name in ("header_timeout", "body_timeout"):
+        if not getattr(args, name) > 0:
+            raise ConfigurationError(f"--{name.replace('_', '-')} must be a number of seconds "
+                                     f"> 0, got {getattr(args, name)}")
+    max_connections = args.max_connections or default_max_connections()
+    if max_connections < 1:
+        raise ConfigurationError(f"--max-connections must be >= 1, got {args.max_connections}")
     samples = load_sample_deliveries(args.test_deliveries)
     writer = ArchiveWriter(args.archive_dir, args.max_file_bytes)
     writer.start()
@@ -105,9 +127,11 @@ def serve(args: argparse.Namespace) -> int:
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{port}"
-        app = create_app(ReceiverConfig(credentials, writer, samples, args.path))
+        app = create_app(ReceiverConfig(credentials, writer, samples, args.path,
+                                         body_timeout=args.body_timeout))
         config = uvicorn.Config(
-            app, log_level=args.log_level, access_log=args.access_log,
+            app, http=guarded_protocol(args.header_timeout, max_connections),
+            log_level=args.log_level, access_log=args.access_log,
             timeout_graceful_shutdown=args.graceful_timeout, lifespan="on",
             proxy_headers=True, server_header=False,
         )

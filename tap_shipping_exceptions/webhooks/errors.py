@@ -19,5 +19,5 @@ class InvalidDelivery(WebhookError):
         self.reason = reason
 
 
-class ArchiveError(WebhookError):
+class ArchiveWriteError(WebhookError):
     """The archive directory cannot be used or a write/fsync failed (the delivery is not stored)."""

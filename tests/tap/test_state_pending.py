@@ -80,5 +80,6 @@ def test_cached_order_is_compact_in_memory_and_plain_json_in_state() -> None:
     parcel["weight"] = Decimal(str(parcel["weight"]))
     reloaded = TapBookkeeping(loaded_root)
     assert order_of(reloaded.active["11"]) == cached
-    assert reloaded.prune(now=NOW, window_days=30) == {"expired_active": 0, "forgotten_done": 0}
+    assert reloaded.prune(now=NOW, window_days=30) == {"expired_active": 0, "forgotten_done": 0,
+                                                          "forgotten_parked": 0}
     assert reloaded.prune(now=NOW + 31 * 86_400, window_days=30)["expired_active"] == 1

@@ -155,9 +155,9 @@ def test_malformed_line_fails_before_any_request(api: FakeShippyPro, base_config
 
 
 @pytest.mark.parametrize("line, expected", [
-    ({"Event": "ORDER_SHIPPED", "OrderID": "abc"}, "field 'OrderID' of ORDER_SHIPPED expected"),
-    ({"OrderID": 5}, "field 'Event' missing"),
-    ([1, 2], "expected a JSON object"),
+    ({"Event": "ORDER_SHIPPED", "OrderID": "abc"}, "field 'OrderID': expected the ShippyPro"),
+    ({"OrderID": 5}, 'field "Event" missing'),
+    ([1, 2], "body is a JSON array, expected an object"),
 ])
 def test_malformed_line_messages(api: FakeShippyPro, base_config: dict, tmp_path: Path,
                                  line: object, expected: str) -> None:
@@ -189,7 +189,7 @@ def test_failing_shipment_skipped_and_kept_active(api: FakeShippyPro, base_confi
         first = run_tap(config, tap_class=NoSleepTap)
     assert first.ids("shipments", "shipment_id") == ["1", "3"]
     assert "shipment=2" in caplog.text and "stream=shipments" in caplog.text
-    assert "1 shipment(s) failed after retries" in caplog.text
+    assert "1 shipment(s) failed and were skipped" in caplog.text
     assert SECRET_KEY not in caplog.text
     active = first.final_state["bookmarks"]["shipments"]["shippypro"]["active"]
     assert "2" in active and active["2"]["order"] is None

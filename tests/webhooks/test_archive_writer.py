@@ -10,7 +10,7 @@ import pytest
 
 from tap_shipping_exceptions.webhooks.archive import ArchiveWriter
 from tap_shipping_exceptions.webhooks.archive_files import read_complete_lines, repair_torn_tails
-from tap_shipping_exceptions.webhooks.errors import ArchiveError
+from tap_shipping_exceptions.webhooks.errors import ArchiveWriteError
 
 
 class FakeClock:
@@ -130,12 +130,12 @@ def test_rejects_lines_with_line_breaks_and_submits_after_close(tmp_path: Path) 
     with pytest.raises(ValueError, match="CR or LF"):
         writer.submit(b'{"a":\n1}')
     writer.close()
-    with pytest.raises(ArchiveError, match="shutting down"):
+    with pytest.raises(ArchiveWriteError, match="shutting down"):
         writer.submit(line(1))
 
 
 def test_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(ArchiveError, match="cannot create archive directory"):
+    with pytest.raises(ArchiveWriteError, match="cannot create archive directory"):
         ArchiveWriter(blocker / "sub").start()
