@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from .lexicon import Lexicon, load_lexicon
+from .lexicon import Lexicon, LexiconEntry, load_lexicon
 from .mapping import Label, MappingError, MappingSet, Rule, load_mappings
 from .mapping import _version_key as version_key
 from .text import normalise_text
@@ -101,7 +101,7 @@ class Classifier:
             message = str(message)
         if message is not None and len(message) > MAX_MESSAGE_CHARS:
             message = message[:MAX_MESSAGE_CHARS]
-        result, unmapped = self._cached(carrier, shippypro_code, message, carrier_code)
+        result, unmapped, _ = self._cached(carrier, shippypro_code, message, carrier_code)
         if unmapped:
             # counted here, logged once per sync as a summary by the caller (sync_run)
             self.unmapped[carrier] += 1
@@ -109,6 +109,16 @@ class Classifier:
             if key in self.unmatched_texts or len(self.unmatched_texts) < UNMATCHED_TEXTS_KEPT:
                 self.unmatched_texts[key] += 1
         return result
+
+    def explain(self, carrier: str, shippypro_code: int | None, message: str | None,
+                carrier_code: str | None = None) -> tuple[Classification, str]:
+        """(classification, what decided it: ``file:$.path`` of the rule/code, or a stem)."""
+        if message is not None and not isinstance(message, str):
+            message = str(message)
+        if message is not None and len(message) > MAX_MESSAGE_CHARS:
+            message = message[:MAX_MESSAGE_CHARS]
+        result, _, source = self._cached(carrier, shippypro_code, message, carrier_code)
+        return result, source
 
     def top_unmatched(self, n: int = 20) -> list[tuple[str, str, int]]:
         """(carrier, normalised text, count) of the most frequent unmatched texts."""
@@ -164,7 +174,8 @@ class Classifier:
                               classified_by=by, taxonomy_version=self.taxonomy_version)
 
     def _classify(self, carrier: str, shippypro_code: int | None, message: str | None,
-                  carrier_code: str | None) -> tuple[Classification, bool]:
+                  carrier_code: str | None) -> tuple[Classification, bool, str]:
+        """(classification, unmapped?, source of the deciding rule/code/stem)."""
         status = self.mappings.status_codes.get(fold_status_code(shippypro_code))
         code_milestone = status.milestone if status is not None else "unknown"
         text = normalise_text(message)
@@ -184,34 +195,47 @@ class Classifier:
             if entry.refine_by_message:
                 refined = self._message_rule(carrier, text, exceptions=True)
                 if refined is not None:
-                    return self._make(refined.label, exc_milestone, "message"), False
+                    return (self._make(refined.label, exc_milestone, "message"), False,
+                            refined.source)
             if (not entry.label.is_exception and text_milestone in TERMINAL_MILESTONES
                     and entry.label.milestone not in TERMINAL_MILESTONES):
                 # a progress code ("return to shipper" in progress) whose text reports the
                 # final outcome ("returned to the sender"): the text is the more specific
-                return self._make(Label(milestone=text_milestone), text_milestone,
-                                  "carrier_code"), False
-            return self._make(entry.label, exc_milestone, "carrier_code"), False
+                return (self._make(Label(milestone=text_milestone), text_milestone,
+                                   "carrier_code"), False, entry.source)
+            return self._make(entry.label, exc_milestone, "carrier_code"), False, entry.source
 
         exception = self._message_rule(carrier, text, exceptions=True)
         if exception is not None:
-            return self._make(exception.label, exc_milestone, "message"), False
+            return (self._make(exception.label, exc_milestone, "message"), False,
+                    exception.source)
         suppressed = text_milestone in self.mappings.fallback_suppressed_by
         found = self.lexicon.match(text) if text and not suppressed else None
-        lexicon_milestone = (exc_milestone if exc_milestone != "unknown" or text_milestone
-                             is None else text_milestone)
+        lexicon_milestone = (exc_milestone if exc_milestone != "unknown"
+                             else text_milestone or "exception")
         if found is not None and found[0].label.category != "other":
-            return self._make(found[0].label, lexicon_milestone or "exception", "lexicon"), False
+            return (self._make(found[0].label, lexicon_milestone, "lexicon"), False,
+                    _lexicon_source(*found))
         fallback = status.fallback if status is not None else None
         if fallback is not None and not suppressed:
-            return self._make(fallback, exc_milestone, "shippypro_code"), progress is None \
-                and found is None
+            fold = fold_status_code(shippypro_code)
+            return (self._make(fallback, exc_milestone, "shippypro_code"),
+                    progress is None and found is None,
+                    f"shippypro.yaml:$.codes.{fold}.fallback")
         if found is not None:
-            return self._make(found[0].label, lexicon_milestone, "lexicon"), False
+            return (self._make(found[0].label, lexicon_milestone, "lexicon"), False,
+                    _lexicon_source(*found))
         if progress is not None:
-            return self._make(progress.label, milestone, "message"), False
-        by = "shippypro_code" if status is not None else "none"
-        return self._make(Label(milestone=code_milestone), code_milestone, by), False
+            return self._make(progress.label, milestone, "message"), False, progress.source
+        if status is not None:
+            return (self._make(Label(milestone=code_milestone), code_milestone,
+                               "shippypro_code"), False,
+                    f"shippypro.yaml:$.codes.{fold_status_code(shippypro_code)}")
+        return self._make(Label(milestone="unknown"), "unknown", "none"), False, ""
+
+
+def _lexicon_source(entry: LexiconEntry, stem: str) -> str:
+    return f"lexicon.yaml:$.categories.{entry.label.category} (stem {stem!r})"
 
 
 @cache
