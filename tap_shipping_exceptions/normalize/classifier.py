@@ -97,10 +97,9 @@ class Classifier:
     def classify(self, carrier: str, shippypro_code: int | None, message: str | None,
                  carrier_code: str | None = None) -> Classification:
         """Classify one event; ``carrier`` is a key from :func:`carrier_key`."""
-        if message is not None and not isinstance(message, str):
-            message = str(message)
-        if message is not None and len(message) > MAX_MESSAGE_CHARS:
-            message = message[:MAX_MESSAGE_CHARS]
+        if message is not None and (type(message) is not str
+                                    or len(message) > MAX_MESSAGE_CHARS):
+            message = _bounded(message)
         result, unmapped, _ = self._cached(carrier, shippypro_code, message, carrier_code)
         if unmapped:
             # counted here, logged once per sync as a summary by the caller (sync_run)
@@ -113,10 +112,8 @@ class Classifier:
     def explain(self, carrier: str, shippypro_code: int | None, message: str | None,
                 carrier_code: str | None = None) -> tuple[Classification, str]:
         """(classification, what decided it: ``file:$.path`` of the rule/code, or a stem)."""
-        if message is not None and not isinstance(message, str):
-            message = str(message)
-        if message is not None and len(message) > MAX_MESSAGE_CHARS:
-            message = message[:MAX_MESSAGE_CHARS]
+        if message is not None:
+            message = _bounded(message)
         result, _, source = self._cached(carrier, shippypro_code, message, carrier_code)
         return result, source
 
@@ -232,6 +229,12 @@ class Classifier:
                                "shippypro_code"), False,
                     f"shippypro.yaml:$.codes.{fold_status_code(shippypro_code)}")
         return self._make(Label(milestone="unknown"), "unknown", "none"), False, ""
+
+
+def _bounded(message: object) -> str:
+    """The text actually read: a string, at most ``MAX_MESSAGE_CHARS`` characters."""
+    text = message if isinstance(message, str) else str(message)
+    return text[:MAX_MESSAGE_CHARS]
 
 
 def _lexicon_source(entry: LexiconEntry, stem: str) -> str:

@@ -42,9 +42,13 @@ class LexiconEntry:
 class Lexicon:
     version: str
     entries: tuple[LexiconEntry, ...]  # in tie-break order
+    # every stem as one alternation: one search rejects most (progress) texts at once
+    any_stem: re.Pattern[str] | None = None
 
     def match(self, text: str) -> tuple[LexiconEntry, str] | None:
         """(entry, matched stem) of the first category with a stem in ``text``."""
+        if self.any_stem is not None and self.any_stem.search(text) is None:
+            return None
         for entry in self.entries:
             stem = entry.stem_in(text)
             if stem is not None:
@@ -80,4 +84,5 @@ def load_lexicon(order: Sequence[str], path: Path = LEXICON_PATH) -> Lexicon:
             label=Label(milestone=None, category=category, reason=node["reason"],
                         exception_class=node["class"]),
             pattern=pattern, stems=stems, unless=unless))
-    return Lexicon(version=doc["version"], entries=tuple(entries))
+    any_stem = re.compile("|".join(e.pattern.pattern for e in entries)) if entries else None
+    return Lexicon(version=doc["version"], entries=tuple(entries), any_stem=any_stem)
