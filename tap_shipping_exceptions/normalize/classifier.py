@@ -104,7 +104,9 @@ class Classifier:
         if unmapped:
             # counted here, logged once per sync as a summary by the caller (sync_run)
             self.unmapped[carrier] += 1
-            key = (carrier, normalise_text(message)[:200])
+            # kept printable: a lone surrogate would break the log line that reports it
+            text = normalise_text(message)[:200].encode("utf-8", "backslashreplace")
+            key = (carrier, text.decode("utf-8"))
             if key in self.unmatched_texts or len(self.unmatched_texts) < UNMATCHED_TEXTS_KEPT:
                 self.unmatched_texts[key] += 1
         return result

@@ -79,6 +79,15 @@ def test_hostile_text_classifies_and_never_raises(clf: Classifier, text: str) ->
     clf.explain("gls", None, text)
 
 
+def test_unmatched_texts_stay_printable() -> None:
+    clf = Classifier()
+    clf.classify("brt", 5, "EVENTO \ud800 77")
+    [(carrier, text, n)] = clf.top_unmatched(1)
+    assert (carrier, n) == ("brt", 1)
+    text.encode("utf-8")  # no lone surrogate left: the sync summary can log it
+    assert "\\ud800" in text
+
+
 def test_huge_text_is_read_up_to_the_cap(clf: Classifier) -> None:
     head = "x " * (MAX_MESSAGE_CHARS // 2)
     assert clf.classify("brt", None, head + "DANNEGGIATO").exception_category is None
