@@ -40,6 +40,26 @@ def test_lexicon_catches_what_no_rule_spells(clf: Classifier, carrier: str, text
         assert source.startswith(f"lexicon.yaml:$.categories.{category} (stem ")
 
 
+@pytest.mark.parametrize(("carrier", "text", "category"), [
+    # wordings written for this test, not copied from the corpus: the rules must read the
+    # meaning, not one carrier's sentence
+    ("sda", "Consegnato presso il punto di giacenza indicato", None),  # a place, not stock
+    ("dpd", "Recipient not located at the address", "recipient"),  # not "parcel not located"
+    ("ups", "The shipment could not be located", "damage_lost"),
+    ("brt", "STRADA CHIUSA PER LAVORI", "depot_network"),  # not a closed recipient
+    ("tnt", "Pickup was not possible today", "depot_network"),
+    ("gls", "Spedizione non andata a buon fine", "other"),
+    ("fedex", "We have not been able to deliver the package today", "other"),
+    ("ups", "Return to sender after unsuccessful delivery attempt", "other"),  # cause + return
+    ("sda", "Merce deteriorata", "damage_lost"),
+    ("brt", "DESTINATARIO IRREPERIBILE", "address"),
+    ("ups", "Shipment forwarded to the correct address", "depot_network"),  # address fixed
+])
+def test_rules_generalise_to_unseen_wording(clf: Classifier, carrier: str, text: str,
+                                            category: str | None) -> None:
+    assert clf.classify(carrier, None, text).exception_category == category
+
+
 def test_category_precedence_is_the_tie_break_order(clf: Classifier) -> None:
     # damage (danneggiat...) outranks address (indiriz) and generic wording
     got = clf.classify("zz", None, "ECCEZIONE: COLLO/I MANCANTE/I, INDIRIZ. ERRATO")
