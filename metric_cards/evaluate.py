@@ -20,6 +20,7 @@ from sqlalchemy import Engine, Select, case, create_engine, func, inspect, selec
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
+from metric_cards.classification_coverage import classification_coverage
 from metric_cards.definitions import CardDefinition
 from metric_cards.dialect import instant, prepare_connection, to_utc
 from metric_cards.errors import WarehouseError
@@ -78,12 +79,15 @@ def evaluate(card: CardDefinition | str, engine: Engine | str, as_of: datetime |
             require_tables(conn, schema)
             reading = aggregate(conn, definition, resolved, moment, window, prior, schema)
             watermark = latest_sync(conn, schema)
+            quality = classification_coverage(conn, schema, window)
     finally:
         if owned:
             eng.dispose()
     log.info("evaluated card %s as of %s (%s, schema %s)", definition.id, iso_utc(moment),
              window.timezone, schema)
-    return build_payload(definition, resolved, moment, window, prior, reading, watermark)
+    payload = build_payload(definition, resolved, moment, window, prior, reading, watermark)
+    payload.setdefault("data_quality", {}).update(quality)
+    return payload
 
 
 def card_windows(card: CardDefinition, as_of: datetime,

@@ -56,7 +56,7 @@ TRACKING_EVENTS = th.PropertiesList(
     _str("exception_category", "Exception category; null for a progress event"),
     _str("exception_reason", "Sub-reason, e.g. address.incorrect"),
     _str("exception_class", "transient, conditional or real"),
-    _str("classified_by", "carrier_code, message or shippypro_code"),
+    _str("classified_by", "What decided: carrier_code, message, lexicon, shippypro_code or none"),
     _str("taxonomy_version", "Version of the mapping that classified the event"),
     _ts("synced_at", "When the tap emitted the event (freshness watermark)"),
     th.Property("raw", RAW, description="The event as received"),

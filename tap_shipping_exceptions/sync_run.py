@@ -302,7 +302,8 @@ class SyncRun:
                     if n > self._unmapped_before.get(c, 0)}
         if unmapped:
             logger.warning("Unmapped exception messages this sync, per carrier (classified by "
-                           "ShippyPro code fallback): %s", unmapped)
+                           "ShippyPro code fallback): %s; most frequent texts (carrier, text, "
+                           "events): %s", unmapped, self.classifier.top_unmatched(5))
         else:
             logger.info("Unmapped exception messages this sync: none")
 

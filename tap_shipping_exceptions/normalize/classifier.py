@@ -1,11 +1,16 @@
 """Classify one carrier tracking event into the normalised exception taxonomy.
 
 Precedence (see docs/taxonomy.md): the carrier's native code table, then message patterns
-(the carrier's own, then generic Italian/English), then the ShippyPro status-code fallback
-(4 -> recipient.not_available, 5 -> other.generic). Messages are classified on every event,
-not only on codes 4/5. When several rules match, the one matching the longest text wins; ties
-go by the category order in ``shippypro.yaml`` (damage_lost > customs_border > address >
-recipient > depot_network > other). Results are cached per (carrier, code, message,
+(the carrier's own, then generic Italian/English), then the fallback stem lexicon
+(``lexicon.yaml``) for a specific cause, then the ShippyPro status-code fallback
+(4 -> recipient.not_available, 5 -> other.generic), then the lexicon's generic exception
+wording (-> other). Messages are classified on every event, not only on codes 4/5. When
+several rules match, a specific category beats ``other`` and then the one matching the longest
+text wins; ties go by the category order in ``shippypro.yaml`` (damage_lost > customs_border >
+address > recipient > depot_network > other). ``classified_by`` names what decided:
+``carrier_code``, ``message`` (a rule), ``lexicon``, ``shippypro_code`` or ``none``. Any text
+classifies (empty, huge, control characters, lone surrogates); only the first
+``MAX_MESSAGE_CHARS`` characters are read. Results are cached per (carrier, code, message,
 carrier_code) in a bounded LRU.
 """
 
@@ -18,12 +23,13 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+from .lexicon import Lexicon, LexiconEntry, load_lexicon
 from .mapping import Label, MappingError, MappingSet, Rule, load_mappings
+from .mapping import _version_key as version_key
 from .text import normalise_text
 
 __all__ = ["Classification", "Classifier", "MappingError", "default_classifier", "is_terminal"]
 
-MAX_WARNINGS = 50  # distinct unmapped messages logged one by one; the rest are counted
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,8 @@ TERMINAL_MILESTONES = frozenset({"delivered", "returned", "cancelled"})
 TERMINAL_REASONS = frozenset({"damage_lost.lost", "damage_lost.destroyed",
                               "customs_border.seized"})
 DEFAULT_CACHE_SIZE = 65_536
+MAX_MESSAGE_CHARS = 2_000  # carrier texts are short; a huge message is read up to here
+UNMATCHED_TEXTS_KEPT = 1_000  # distinct unmatched texts remembered for the coverage report
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,7 @@ class Classification:
     exception_category: str | None  # None = progress event
     exception_reason: str | None
     exception_class: str | None  # transient | conditional | real; None for progress
-    classified_by: str  # carrier_code | message | shippypro_code
+    classified_by: str  # carrier_code | message | lexicon | shippypro_code | none
     taxonomy_version: str
 
     @property
@@ -73,28 +81,43 @@ class Classifier:
     def __init__(self, mapping_dir: Path | None = None,
                  cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.mappings: MappingSet = load_mappings(mapping_dir)
-        self.taxonomy_version: str = self.mappings.taxonomy_version
+        self.lexicon: Lexicon = load_lexicon(self.mappings.tie_break)
+        self.taxonomy_version: str = max(self.mappings.taxonomy_version, self.lexicon.version,
+                                         key=version_key)
         self._rank = {cat: i for i, cat in enumerate(self.mappings.tie_break)}
         self.unmapped: Counter[str] = Counter()
-        self._warned: set[tuple[str, str | None]] = set()
+        self.unmatched_texts: Counter[tuple[str, str]] = Counter()
         self._splits: dict[int, tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
         self._cached = lru_cache(maxsize=cache_size)(self._classify)
 
     def classify(self, carrier: str, shippypro_code: int | None, message: str | None,
                  carrier_code: str | None = None) -> Classification:
         """Classify one event; ``carrier`` is a key from :func:`carrier_key`."""
-        result, unmapped = self._cached(carrier, shippypro_code, message, carrier_code)
+        if message is not None and (type(message) is not str
+                                    or len(message) > MAX_MESSAGE_CHARS):
+            message = _bounded(message)
+        result, unmapped, _ = self._cached(carrier, shippypro_code, message, carrier_code)
         if unmapped:
+            # counted here, logged once per sync as a summary by the caller (sync_run)
             self.unmapped[carrier] += 1
-            if (carrier, message) not in self._warned and len(self._warned) < MAX_WARNINGS:
-                self._warned.add((carrier, message))
-                if len(self._warned) == MAX_WARNINGS:
-                    log.warning("%d distinct unmapped messages logged; further ones are only "
-                                "counted (see the sync summary per carrier)", MAX_WARNINGS)
-                log.warning("unmapped exception message: carrier=%s shippypro_code=%s "
-                            "message=%r (classified by code fallback as %s)", carrier,
-                            shippypro_code, message, result.exception_reason)
+            # kept printable: a lone surrogate would break the log line that reports it
+            text = normalise_text(message)[:200].encode("utf-8", "backslashreplace")
+            key = (carrier, text.decode("utf-8"))
+            if key in self.unmatched_texts or len(self.unmatched_texts) < UNMATCHED_TEXTS_KEPT:
+                self.unmatched_texts[key] += 1
         return result
+
+    def explain(self, carrier: str, shippypro_code: int | None, message: str | None,
+                carrier_code: str | None = None) -> tuple[Classification, str]:
+        """(classification, what decided it: ``file:$.path`` of the rule/code, or a stem)."""
+        if message is not None:
+            message = _bounded(message)
+        result, _, source = self._cached(carrier, shippypro_code, message, carrier_code)
+        return result, source
+
+    def top_unmatched(self, n: int = 20) -> list[tuple[str, str, int]]:
+        """(carrier, normalised text, count) of the most frequent unmatched texts."""
+        return [(c, t, k) for (c, t), k in self.unmatched_texts.most_common(n)]
 
     def unmapped_summary(self) -> dict[str, int]:
         """Exception-coded events whose message matched no rule, per carrier (most first)."""
@@ -107,12 +130,14 @@ class Classifier:
 
     def _best(self, rules: Sequence[Rule], text: str) -> Rule | None:
         best: Rule | None = None
-        best_key: tuple[int, int] = (0, 0)
+        best_key: tuple[bool, int, int] = (False, 0, 0)
         for rule in rules:
             spec = rule.specificity(text)
             if not spec:
                 continue
-            key = (spec, -self._rank.get(rule.label.category, len(self._rank)))
+            # a specific cause anywhere in the text beats the catch-all ``other``
+            key = (rule.label.category != "other", spec,
+                   -self._rank.get(rule.label.category, len(self._rank)))
             if key > best_key:
                 best, best_key = rule, key
         return best
@@ -144,7 +169,8 @@ class Classifier:
                               classified_by=by, taxonomy_version=self.taxonomy_version)
 
     def _classify(self, carrier: str, shippypro_code: int | None, message: str | None,
-                  carrier_code: str | None) -> tuple[Classification, bool]:
+                  carrier_code: str | None) -> tuple[Classification, bool, str]:
+        """(classification, unmapped?, source of the deciding rule/code/stem)."""
         status = self.mappings.status_codes.get(fold_status_code(shippypro_code))
         code_milestone = status.milestone if status is not None else "unknown"
         text = normalise_text(message)
@@ -164,27 +190,53 @@ class Classifier:
             if entry.refine_by_message:
                 refined = self._message_rule(carrier, text, exceptions=True)
                 if refined is not None:
-                    return self._make(refined.label, exc_milestone, "message"), False
+                    return (self._make(refined.label, exc_milestone, "message"), False,
+                            refined.source)
             if (not entry.label.is_exception and text_milestone in TERMINAL_MILESTONES
                     and entry.label.milestone not in TERMINAL_MILESTONES):
                 # a progress code ("return to shipper" in progress) whose text reports the
                 # final outcome ("returned to the sender"): the text is the more specific
-                return self._make(Label(milestone=text_milestone), text_milestone,
-                                  "carrier_code"), False
-            return self._make(entry.label, exc_milestone, "carrier_code"), False
+                return (self._make(Label(milestone=text_milestone), text_milestone,
+                                   "carrier_code"), False, entry.source)
+            return self._make(entry.label, exc_milestone, "carrier_code"), False, entry.source
 
         exception = self._message_rule(carrier, text, exceptions=True)
         if exception is not None:
-            return self._make(exception.label, exc_milestone, "message"), False
+            return (self._make(exception.label, exc_milestone, "message"), False,
+                    exception.source)
+        suppressed = text_milestone in self.mappings.fallback_suppressed_by
+        found = self.lexicon.match(text) if text and not suppressed else None
+        lexicon_milestone = (exc_milestone if exc_milestone != "unknown"
+                             else text_milestone or "exception")
+        if found is not None and found[0].label.category != "other":
+            return (self._make(found[0].label, lexicon_milestone, "lexicon"), False,
+                    _lexicon_source(*found))
         fallback = status.fallback if status is not None else None
+        if fallback is not None and not suppressed:
+            fold = fold_status_code(shippypro_code)
+            return (self._make(fallback, exc_milestone, "shippypro_code"),
+                    progress is None and found is None,
+                    f"shippypro.yaml:$.codes.{fold}.fallback")
+        if found is not None:
+            return (self._make(found[0].label, lexicon_milestone, "lexicon"), False,
+                    _lexicon_source(*found))
         if progress is not None:
-            if fallback is not None and text_milestone not in \
-                    self.mappings.fallback_suppressed_by:
-                return self._make(fallback, exc_milestone, "shippypro_code"), False
-            return self._make(progress.label, milestone, "message"), False
-        if fallback is not None:
-            return self._make(fallback, code_milestone, "shippypro_code"), True
-        return self._make(Label(milestone=code_milestone), code_milestone, "shippypro_code"), False
+            return self._make(progress.label, milestone, "message"), False, progress.source
+        if status is not None:
+            return (self._make(Label(milestone=code_milestone), code_milestone,
+                               "shippypro_code"), False,
+                    f"shippypro.yaml:$.codes.{fold_status_code(shippypro_code)}")
+        return self._make(Label(milestone="unknown"), "unknown", "none"), False, ""
+
+
+def _bounded(message: object) -> str:
+    """The text actually read: a string, at most ``MAX_MESSAGE_CHARS`` characters."""
+    text = message if isinstance(message, str) else str(message)
+    return text[:MAX_MESSAGE_CHARS]
+
+
+def _lexicon_source(entry: LexiconEntry, stem: str) -> str:
+    return f"lexicon.yaml:$.categories.{entry.label.category} (stem {stem!r})"
 
 
 @cache

@@ -136,8 +136,8 @@ def test_empty_directory(tmp_path: Path) -> None:
 
 
 def test_taxonomy_version_is_the_highest_file_version(mapping_copy: Path) -> None:
-    edit(mapping_copy / "gls.yaml", lambda d: d.update(version="2026.11-10"))
-    edit(mapping_copy / "brt.yaml", lambda d: d.update(version="2026.11-9"))
+    edit(mapping_copy / "gls.yaml", lambda d: d.update(version="2026.12-10"))
+    edit(mapping_copy / "brt.yaml", lambda d: d.update(version="2026.12-9"))
     clf = Classifier(mapping_copy)
-    assert clf.taxonomy_version == "2026.11-10"
-    assert clf.classify("brt", 6, "CONSEGNATA").taxonomy_version == "2026.11-10"
+    assert clf.taxonomy_version == "2026.12-10"  # numeric order: 10 > 9 > 1 (lexicon)
+    assert clf.classify("brt", 6, "CONSEGNATA").taxonomy_version == "2026.12-10"

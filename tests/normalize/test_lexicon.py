@@ -1,0 +1,134 @@
+"""The fallback stem lexicon, what decided (classified_by), and hostile text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tap_shipping_exceptions.normalize.classifier import MAX_MESSAGE_CHARS, Classifier
+from tap_shipping_exceptions.normalize.lexicon import LEXICON_PATH, load_lexicon
+from tap_shipping_exceptions.normalize.mapping import MappingError
+
+ORDER = ("damage_lost", "customs_border", "address", "recipient", "depot_network", "other")
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier()
+
+
+@pytest.mark.parametrize(("carrier", "text", "category"), [
+    # abbreviated upper-case legends and conversational texts no rule spells out
+    ("brt", "DESTINATAR.SCONOSCIUT./INCOMPL.", "address"),
+    ("tnt", "Il pacco risulta danneggiato all'arrivo", "damage_lost"),
+    ("ups", "Package damaged in handling", "damage_lost"),
+    ("gls", "Non siamo riusciti a raggiungerti al primo tentativo", "recipient"),
+    ("dhl_express", "We've begun an investigation to locate the package", "damage_lost"),
+    # generic exception wording is `other`, never progress
+    ("ups", "Delivery exception", "other"),
+    ("poste_italiane", "Eccezione", "other"),
+    ("fedex", "Unable to deliver", "other"),
+])
+def test_lexicon_catches_what_no_rule_spells(clf: Classifier, carrier: str, text: str,
+                                             category: str) -> None:
+    got, source = clf.explain(carrier, None, text)
+    assert got.exception_category == category
+    assert got.classified_by in ("lexicon", "message")
+    if got.classified_by == "lexicon":
+        assert source.startswith(f"lexicon.yaml:$.categories.{category} (stem ")
+
+
+@pytest.mark.parametrize(("carrier", "text", "category"), [
+    # wordings written for this test, not copied from the corpus: the rules must read the
+    # meaning, not one carrier's sentence
+    ("sda", "Consegnato presso il punto di giacenza indicato", None),  # a place, not stock
+    ("dpd", "Recipient not located at the address", "recipient"),  # not "parcel not located"
+    ("ups", "The shipment could not be located", "damage_lost"),
+    ("brt", "STRADA CHIUSA PER LAVORI", "depot_network"),  # not a closed recipient
+    ("tnt", "Pickup was not possible today", "depot_network"),
+    ("gls", "Spedizione non andata a buon fine", "other"),
+    ("fedex", "We have not been able to deliver the package today", "other"),
+    ("ups", "Return to sender after unsuccessful delivery attempt", "other"),  # cause + return
+    ("sda", "Merce deteriorata", "damage_lost"),
+    ("brt", "DESTINATARIO IRREPERIBILE", "address"),
+    ("ups", "Shipment forwarded to the correct address", "depot_network"),  # address fixed
+])
+def test_rules_generalise_to_unseen_wording(clf: Classifier, carrier: str, text: str,
+                                            category: str | None) -> None:
+    assert clf.classify(carrier, None, text).exception_category == category
+
+
+def test_category_precedence_is_the_tie_break_order(clf: Classifier) -> None:
+    # damage (danneggiat...) outranks address (indiriz) and generic wording
+    got = clf.classify("zz", None, "ECCEZIONE: COLLO/I MANCANTE/I, INDIRIZ. ERRATO")
+    assert got.exception_category == "damage_lost"
+    assert [e.label.category for e in clf.lexicon.entries] == list(ORDER)
+
+
+def test_completed_customs_is_progress_not_a_customs_exception(clf: Classifier) -> None:
+    for text in ("Customs clearance completed", "Clearance processing complete at MILAN",
+                 "Sdoganata"):
+        assert clf.classify("dhl_express", None, text).exception_category is None, text
+
+
+def test_status_code_fallback_still_beats_generic_wording(clf: Classifier) -> None:
+    got = clf.classify("brt", 4, "Not delivered")
+    assert (got.exception_reason, got.classified_by) == ("recipient.not_available",
+                                                         "shippypro_code")
+    assert clf.classify("brt", None, "Not delivered").exception_category == "other"
+
+
+def test_classified_by_names_every_decider(clf: Classifier) -> None:
+    assert clf.classify("brt", None, None, carrier_code="021").classified_by == "carrier_code"
+    assert clf.classify("brt", None, "RIFIUTATA DAL DESTINATARIO").classified_by == "message"
+    assert clf.classify("brt", None, "INDIRIZ.INESIST.").classified_by == "lexicon"
+    assert clf.classify("brt", 5, "ZZZ 77").classified_by == "shippypro_code"
+    assert clf.classify("brt", None, "ZZZ 77").classified_by == "none"
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "\x00\x01\x07\x1b[31m", "a\ud800b\udfff", "\ufeff\u200b", "x" * 100_000,
+    "DESTINATARIO ASSENTE" + "\x00" * 50_000, "é" * 10_000, "\n\t\r" * 1000,
+])
+def test_hostile_text_classifies_and_never_raises(clf: Classifier, text: str) -> None:
+    got = clf.classify("brt", 5, text)
+    assert got.exception_category is not None  # code 5 without a readable cause: other
+    clf.classify("zz", None, text)
+    clf.explain("gls", None, text)
+
+
+def test_unmatched_texts_stay_printable() -> None:
+    clf = Classifier()
+    clf.classify("brt", 5, "EVENTO \ud800 77")
+    [(carrier, text, n)] = clf.top_unmatched(1)
+    assert (carrier, n) == ("brt", 1)
+    text.encode("utf-8")  # no lone surrogate left: the sync summary can log it
+    assert "\\ud800" in text
+
+
+def test_huge_text_is_read_up_to_the_cap(clf: Classifier) -> None:
+    head = "x " * (MAX_MESSAGE_CHARS // 2)
+    assert clf.classify("brt", None, head + "DANNEGGIATO").exception_category is None
+    assert clf.classify("brt", None, "DANNEGGIATO " + head * 50).exception_category == \
+        "damage_lost"
+
+
+def test_lexicon_file_problems_name_the_path(tmp_path: Path) -> None:
+    doc = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
+    doc["categories"]["address"]["stems"]["it"].append("indiriz(")
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"categories.address.stems: invalid regular"):
+        load_lexicon(ORDER, bad)
+    doc["categories"]["address"]["stems"]["it"].pop()
+    doc["categories"]["parcel"] = doc["categories"].pop("other")
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"lexicon.yaml: invalid lexicon"):
+        load_lexicon(ORDER, bad)
+    doc["categories"]["other"] = doc["categories"].pop("parcel")
+    doc["categories"]["other"]["reason"] = "address.incorrect"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"categories.other.reason"):
+        load_lexicon(ORDER, bad)
