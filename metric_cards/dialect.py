@@ -11,10 +11,13 @@ SQLite; aware UTC elsewhere).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import DateTime, String, bindparam
+from sqlalchemy import Date, DateTime, String, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
@@ -124,3 +127,162 @@ def to_utc(value: Any) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+# ---- calendar days of a time zone, computed inside the warehouse ------------------------------
+# Both helpers read the zone from the tz database of the warehouse (DuckDB ICU, Postgres) and
+# never from the session time zone: DuckDB goes through epoch microseconds and Postgres through
+# ``extract(epoch ...)``, which read a naive TIMESTAMP as UTC and a TIMESTAMPTZ as its instant.
+# SQLite has no tz database, so its SQL carries the zone's UTC offsets as a CASE over the zone's
+# transitions (computed with ``zoneinfo``) from ZONE_TABLE_YEARS.
+
+ZONE_TABLE_YEARS = (1990, 2060)
+_ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
+
+
+def _zone_literal(name: str) -> str:
+    """A validated IANA zone name, safe to inline as an SQL string literal."""
+    if not _ZONE_NAME.match(name):
+        raise ValueError(f"timezone: {name!r} is not an IANA zone name")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"timezone: unknown time zone {name!r}") from exc
+    return f"'{name}'"
+
+
+@lru_cache(maxsize=32)
+def zone_offsets(name: str) -> tuple[int, tuple[tuple[datetime, int], ...]]:
+    """(offset minutes before the first transition, ((UTC instant, offset minutes after), ...)).
+
+    Transitions of ``name`` between ZONE_TABLE_YEARS, found day by day and refined to the minute.
+    """
+    tz = ZoneInfo(name)
+
+    def minutes(at: datetime) -> int:
+        offset = at.astimezone(tz).utcoffset()
+        return int(offset.total_seconds() // 60) if offset is not None else 0
+
+    start = datetime(ZONE_TABLE_YEARS[0], 1, 1, tzinfo=UTC)
+    end = datetime(ZONE_TABLE_YEARS[1], 1, 1, tzinfo=UTC)
+    first = minutes(start)
+    out: list[tuple[datetime, int]] = []
+    at, current = start, first
+    while at < end:
+        nxt = at + timedelta(days=1)
+        if minutes(nxt) != current:
+            low, high = at, nxt  # the change happens in (low, high]
+            while high - low > timedelta(minutes=1):
+                mid = low + (high - low) / 2
+                if minutes(mid) == current:
+                    low = mid
+                else:
+                    high = mid
+            current = minutes(nxt)
+            out.append((high.replace(second=0, microsecond=0), current))
+        at = nxt
+    return first, tuple(out)
+
+
+def _sqlite_offset_case(name: str, operand: str, *, local: bool, sign: int) -> str:
+    """``CASE`` giving the '+N minutes' modifier for ``operand`` (UTC text, or local if ``local``)."""
+    first, transitions = zone_offsets(name)
+
+    def modifier(minutes: int) -> str:
+        return f"'{sign * minutes:+d} minutes'"
+
+    if not transitions:
+        return modifier(first)
+    parts = []
+    before = first
+    for at, after in transitions:
+        # in local wall time, the transition happens at at + (offset before it)
+        bound = at + timedelta(minutes=before) if local else at
+        parts.append(f"WHEN {operand} < '{sqlite_text(bound)}' THEN {modifier(before)}")
+        before = after
+    return f"CASE {' '.join(parts)} ELSE {modifier(before)} END"
+
+
+class local_date(FunctionElement):
+    """The calendar date, in IANA zone ``zone``, of a UTC instant column (via ``utc_ts``)."""
+
+    type = Date()
+    inherit_cache = False
+    name = "local_date"
+
+    def __init__(self, column: ColumnElement[Any], zone: str):
+        _zone_literal(zone)
+        self.zone = zone
+        super().__init__(column)
+
+
+@compiles(local_date)
+def _local_date_default(element: local_date, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(next(iter(element.clauses)), **kw)
+    return (f"CAST((to_timestamp(extract(epoch from {col})) AT TIME ZONE "
+            f"{_zone_literal(element.zone)}) AS DATE)")
+
+
+@compiles(local_date, "duckdb")
+def _local_date_duckdb(element: local_date, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(next(iter(element.clauses)), **kw)
+    return (f"CAST(timezone({_zone_literal(element.zone)}, "
+            f"timezone('UTC', make_timestamp(epoch_us({col})))) AS DATE)")
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element: local_date, compiler: Any, **kw: Any) -> str:
+    col = f"strftime('{SQLITE_FORMAT}', {compiler.process(next(iter(element.clauses)), **kw)})"
+    return f"date({col}, {_sqlite_offset_case(element.zone, col, local=False, sign=1)})"
+
+
+class zone_day_start(FunctionElement):
+    """The UTC instant at which a calendar date begins in zone ``zone``, in ``utc_ts`` form."""
+
+    type = DateTime()
+    inherit_cache = False
+    name = "zone_day_start"
+
+    def __init__(self, day: ColumnElement[Any], zone: str):
+        _zone_literal(zone)
+        self.zone = zone
+        super().__init__(day)
+
+
+@compiles(zone_day_start)
+def _zone_day_start_default(element: zone_day_start, compiler: Any, **kw: Any) -> str:
+    day = compiler.process(next(iter(element.clauses)), **kw)
+    return f"(CAST({day} AS TIMESTAMP) AT TIME ZONE {_zone_literal(element.zone)})"
+
+
+@compiles(zone_day_start, "duckdb")
+def _zone_day_start_duckdb(element: zone_day_start, compiler: Any, **kw: Any) -> str:
+    day = compiler.process(next(iter(element.clauses)), **kw)
+    return (f"timezone('UTC', timezone({_zone_literal(element.zone)}, "
+            f"CAST({day} AS TIMESTAMP)))")
+
+
+@compiles(zone_day_start, "sqlite")
+def _zone_day_start_sqlite(element: zone_day_start, compiler: Any, **kw: Any) -> str:
+    day = compiler.process(next(iter(element.clauses)), **kw)
+    midnight = f"(date({day}) || ' 00:00:00.000')"
+    case = _sqlite_offset_case(element.zone, midnight, local=True, sign=-1)
+    return f"strftime('{SQLITE_FORMAT}', {midnight}, {case})"
+
+
+class as_date(FunctionElement):
+    """A date column as a DATE, whether the loader stored DATE or ISO text (target-duckdb)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "as_date"
+
+
+@compiles(as_date)
+def _as_date_default(element: as_date, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(next(iter(element.clauses)), **kw)} AS DATE)"
+
+
+@compiles(as_date, "sqlite")
+def _as_date_sqlite(element: as_date, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(next(iter(element.clauses)), **kw)})"
