@@ -185,7 +185,7 @@ def zone_offsets(name: str) -> tuple[int, tuple[tuple[datetime, int], ...]]:
 
 
 def _sqlite_offset_case(name: str, operand: str, *, local: bool, sign: int) -> str:
-    """``CASE`` giving the '+N minutes' modifier for ``operand`` (UTC text, or local if ``local``)."""
+    """``CASE`` giving the '+N minutes' modifier for ``operand`` (UTC text; local if ``local``)."""
     first, transitions = zone_offsets(name)
 
     def modifier(minutes: int) -> str:

@@ -29,7 +29,7 @@ Expr = ColumnElement[Any]
 
 
 def promised_day(ship: Table, zone: str) -> Expr:
-    """The promised calendar day: the source's date, else the time-window promise's day in ``zone``."""
+    """The promised day: the source's date, else the time-window promise's day in ``zone``."""
     return func.coalesce(as_date(ship.c.promised_delivery_date),
                          local_date(utc_ts(ship.c.promised_delivery_at), zone))
 
@@ -45,7 +45,8 @@ def promise_condition(ship: Table, state: str, zone: str, basis: str) -> Expr:
     ``kept`` and ``missed`` need a delivery: an undelivered shipment is neither.
     """
     if basis not in PROMISE_BASES:
-        raise ValueError(f"promise_basis: got {basis!r}; expected one of {', '.join(PROMISE_BASES)}")
+        raise ValueError(f"promise_basis: got {basis!r}; expected one of "
+                         f"{', '.join(PROMISE_BASES)}")
     day = as_date(ship.c.promised_delivery_date)
     at = ship.c.promised_delivery_at
     if state == "given":

@@ -108,7 +108,7 @@ def test_shipments_without_a_promise_are_in_neither_side(run):
 
 def test_unknown_promise_basis_is_refused(tmp_path):
     from metric_cards.errors import ParameterError
-    with pytest.raises(ParameterError, match="promise_basis='hour'.*day, instant"):
+    with pytest.raises(ParameterError, match=r"promise_basis='hour'.*day, instant"):
         evaluate("on_time_delivery_rate", f"sqlite:///{tmp_path / 'x.sqlite'}", AS_OF,
                  params={"promise_basis": "hour"}, schema=None)
     with pytest.raises(ParameterError, match="unknown parameter 'promise_basis'"):
