@@ -114,3 +114,32 @@ def test_unknown_promise_basis_is_refused(tmp_path):
     with pytest.raises(ParameterError, match="unknown parameter 'promise_basis'"):
         evaluate("exception_rate", f"sqlite:///{tmp_path / 'x.sqlite'}", AS_OF,
                  params={"promise_basis": "day"}, schema=None)
+
+
+def test_leading_indicator_estimate_links_exception_rate_to_otd(run):
+    """Hand-computed: 1 / 50 = 2 % before, 2 / 50 = 4 % now: +2 pp → OTD −3 pp two days later."""
+    r = Rows()
+    for i in range(50):
+        r.ship(f"prior{i}", f"2026-01-{12 + i % 28:02d}T09:00:00Z")
+        r.ship(f"now{i}", f"2026-02-{11 + i % 17:02d}T09:00:00Z")
+    r.event("prior0", "2026-01-12T15:00:00Z", category="address")
+    r.event("now0", "2026-02-11T15:00:00Z", category="recipient")
+    r.event("now1", "2026-02-12T15:00:00Z", category="depot_network")
+    p = run(r, "exception_rate", "2026-03-12T08:00:00Z")
+    assert (p["numerator"], p["denominator"]) == (2, 50)
+    assert (p["comparison"]["numerator"], p["comparison"]["denominator"]) == (1, 50)
+    assert p["comparison"]["delta_pp"] == pytest.approx(2.0)
+    [estimate] = p["relations"]
+    assert (estimate["type"], estimate["target"], estimate["lag_days"]) == (
+        "leading_indicator", "on_time_delivery_rate", 2)
+    assert estimate["effect_pp_per_pp"] == -1.5 and estimate["estimate"] is True
+    assert estimate["expected_change_pp"] == pytest.approx(-3.0)
+
+
+def test_leading_indicator_estimate_is_null_without_a_prior_window(run):
+    r = Rows()
+    r.ship("now", "2026-02-20T09:00:00Z")
+    r.event("now", "2026-02-20T15:00:00Z", category="address")
+    p = run(r, "exception_rate", "2026-03-12T08:00:00Z")
+    assert p["comparison"]["status"] == "not_evaluable"
+    assert p["relations"][0]["expected_change_pp"] is None
