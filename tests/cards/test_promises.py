@@ -117,7 +117,7 @@ def test_unknown_promise_basis_is_refused(tmp_path):
 
 
 def test_leading_indicator_estimate_links_exception_rate_to_otd(run):
-    """Hand-computed: 1 / 50 = 2 % before, 2 / 50 = 4 % now: +2 pp → OTD −3 pp two days later."""
+    """Hand-computed: 1 / 50 = 2 % before, 2 / 50 = 4 % now: +2 pp → OTD -3 pp two days later."""
     r = Rows()
     for i in range(50):
         r.ship(f"prior{i}", f"2026-01-{12 + i % 28:02d}T09:00:00Z")
