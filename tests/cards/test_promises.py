@@ -143,3 +143,11 @@ def test_leading_indicator_estimate_is_null_without_a_prior_window(run):
     p = run(r, "exception_rate", "2026-03-12T08:00:00Z")
     assert p["comparison"]["status"] == "not_evaluable"
     assert p["relations"][0]["expected_change_pp"] is None
+
+
+def test_card_text_states_the_zone_and_the_reading(run):
+    from metric_cards.render import render
+    text = render(run(dst_rows(), "on_time_delivery_rate", AS_OF))
+    assert "On time = delivered by the end of the promised day in Europe/Rome" in text
+    text = render(run(dst_rows(), "late_shipments", AS_OF, params={"promise_basis": "instant"}))
+    assert "(promise_basis=instant)" in text
