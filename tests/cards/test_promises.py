@@ -118,9 +118,10 @@ def test_unknown_promise_basis_is_refused(tmp_path):
 
 def test_leading_indicator_estimate_links_exception_rate_to_otd(run):
     """Hand-computed: 1 / 50 = 2 % before, 2 / 50 = 4 % now: +2 pp → OTD -3 pp two days later."""
+    from datetime import date, timedelta
     r = Rows()
     for i in range(50):
-        r.ship(f"prior{i}", f"2026-01-{12 + i % 28:02d}T09:00:00Z")
+        r.ship(f"prior{i}", f"{date(2026, 1, 12) + timedelta(days=i % 28)}T09:00:00Z")
         r.ship(f"now{i}", f"2026-02-{11 + i % 17:02d}T09:00:00Z")
     r.event("prior0", "2026-01-12T15:00:00Z", category="address")
     r.event("now0", "2026-02-11T15:00:00Z", category="recipient")
@@ -151,3 +152,36 @@ def test_card_text_states_the_zone_and_the_reading(run):
     assert "On time = delivered by the end of the promised day in Europe/Rome" in text
     text = render(run(dst_rows(), "late_shipments", AS_OF, params={"promise_basis": "instant"}))
     assert "(promise_basis=instant)" in text
+
+
+def _otd_definition_error(tmp_path, mutate) -> str:
+    import yaml
+
+    from metric_cards.definitions import load_definition
+    from metric_cards.errors import CardDefinitionError
+    from metric_cards.registry import card_directory
+    data = yaml.safe_load((card_directory() / "on_time_delivery_rate.yaml").read_text("utf-8"))
+    mutate(data)
+    path = tmp_path / "on_time_delivery_rate.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    with pytest.raises(CardDefinitionError) as info:
+        load_definition(path)
+    return str(info.value)
+
+
+def test_a_card_judging_promises_declares_promise_basis(tmp_path):
+    msg = _otd_definition_error(tmp_path, lambda d: d.pop("parameters"))
+    assert "declares parameters.promise_basis" in msg
+
+
+def test_promise_basis_default_is_one_of_its_values(tmp_path):
+    def mutate(d):
+        d["parameters"]["promise_basis"]["values"] = ["instant"]
+    msg = _otd_definition_error(tmp_path, mutate)
+    assert "parameters.promise_basis.default: got 'day'; expected one of instant" in msg
+
+
+def test_promise_condition_takes_no_operands(tmp_path):
+    def mutate(d):
+        d["measures"]["numerator"]["filters"] = [{"promise": "kept", "op": "eq"}]
+    assert "promise takes no op" in _otd_definition_error(tmp_path, mutate)
