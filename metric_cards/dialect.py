@@ -184,23 +184,45 @@ def zone_offsets(name: str) -> tuple[int, tuple[tuple[datetime, int], ...]]:
     return first, tuple(out)
 
 
-def _sqlite_offset_case(name: str, operand: str, *, local: bool, sign: int) -> str:
-    """``CASE`` giving the '+N minutes' modifier for ``operand`` (UTC text; local if ``local``)."""
+def _sqlite_offset_case(name: str, operand: str, *, local: bool, sign: int,
+                        years: tuple[int, int]) -> str:
+    """``CASE`` giving the '+N minutes' modifier for ``operand`` (UTC text; local if ``local``).
+
+    Only the transitions of ``years`` (inclusive) are written out; an instant outside them
+    takes the offset in effect at the nearer edge (keeps the statement small for SQLite).
+    """
     first, transitions = zone_offsets(name)
+    low, high = max(years[0], ZONE_TABLE_YEARS[0]), min(years[1], ZONE_TABLE_YEARS[1] - 1)
+    before_low = [t for t in transitions if t[0].year < low]
+    if before_low:
+        first = before_low[-1][1]
+    transitions = tuple(t for t in transitions if low <= t[0].year <= high)
 
     def modifier(minutes: int) -> str:
         return f"'{sign * minutes:+d} minutes'"
 
     if not transitions:
         return modifier(first)
-    parts = []
-    before = first
-    for at, after in transitions:
-        # in local wall time, the transition happens at at + (offset before it)
-        bound = at + timedelta(minutes=before) if local else at
-        parts.append(f"WHEN {operand} < '{sqlite_text(bound)}' THEN {modifier(before)}")
-        before = after
-    return f"CASE {' '.join(parts)} ELSE {modifier(before)} END"
+    offsets = [first, *(after for _, after in transitions)]
+    # in local wall time, a transition happens at its instant + the offset before it
+    bounds = [sqlite_text(at + timedelta(minutes=offsets[i]) if local else at)
+              for i, (at, _) in enumerate(transitions)]
+    # Dispatch on the year first (two levels keep SQLite's parser stack shallow)
+    arms = []
+    for year in range(low, high + 1):
+        start = f"{year:04d}"
+        index = sum(1 for b in bounds if b < start)  # offsets[index] is in effect on 1 Jan
+        inside = [(i, b) for i, b in enumerate(bounds) if b[:4] == start]
+        if not inside:
+            arms.append(f"WHEN '{start}' THEN {modifier(offsets[index])}")
+            continue
+        tests = " ".join(f"WHEN {operand} < '{b}' THEN {modifier(offsets[i])}" for i, b in inside)
+        arms.append(f"WHEN '{start}' THEN CASE {tests} ELSE {modifier(offsets[inside[-1][0] + 1])} "
+                    "END")
+    before = bounds[0][:4]
+    return (f"CASE WHEN {operand} < '{before}' THEN {modifier(first)} "
+            f"ELSE CASE substr({operand}, 1, 4) {' '.join(arms)} ELSE {modifier(offsets[-1])} END "
+            "END")
 
 
 class local_date(FunctionElement):
@@ -210,9 +232,11 @@ class local_date(FunctionElement):
     inherit_cache = False
     name = "local_date"
 
-    def __init__(self, column: ColumnElement[Any], zone: str):
+    def __init__(self, column: ColumnElement[Any], zone: str,
+                 years: tuple[int, int] = ZONE_TABLE_YEARS):
         _zone_literal(zone)
         self.zone = zone
+        self.years = years  # SQLite only: the years whose zone transitions are written out
         super().__init__(column)
 
 
@@ -233,7 +257,8 @@ def _local_date_duckdb(element: local_date, compiler: Any, **kw: Any) -> str:
 @compiles(local_date, "sqlite")
 def _local_date_sqlite(element: local_date, compiler: Any, **kw: Any) -> str:
     col = f"strftime('{SQLITE_FORMAT}', {compiler.process(next(iter(element.clauses)), **kw)})"
-    return f"date({col}, {_sqlite_offset_case(element.zone, col, local=False, sign=1)})"
+    case = _sqlite_offset_case(element.zone, col, local=False, sign=1, years=element.years)
+    return f"date({col}, {case})"
 
 
 class zone_day_start(FunctionElement):
@@ -243,9 +268,11 @@ class zone_day_start(FunctionElement):
     inherit_cache = False
     name = "zone_day_start"
 
-    def __init__(self, day: ColumnElement[Any], zone: str):
+    def __init__(self, day: ColumnElement[Any], zone: str,
+                 years: tuple[int, int] = ZONE_TABLE_YEARS):
         _zone_literal(zone)
         self.zone = zone
+        self.years = years  # SQLite only, as for ``local_date``
         super().__init__(day)
 
 
@@ -266,7 +293,7 @@ def _zone_day_start_duckdb(element: zone_day_start, compiler: Any, **kw: Any) ->
 def _zone_day_start_sqlite(element: zone_day_start, compiler: Any, **kw: Any) -> str:
     day = compiler.process(next(iter(element.clauses)), **kw)
     midnight = f"(date({day}) || ' 00:00:00.000')"
-    case = _sqlite_offset_case(element.zone, midnight, local=True, sign=-1)
+    case = _sqlite_offset_case(element.zone, midnight, local=True, sign=-1, years=element.years)
     return f"strftime('{SQLITE_FORMAT}', {midnight}, {case})"
 
 

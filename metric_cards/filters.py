@@ -49,6 +49,7 @@ class FilterCompiler:
     flags: list[EventFlag] = field(default_factory=list)
     timezone: str = "UTC"  # the card's zone: promised days are judged in it
     promise_basis: str = "day"
+    years: tuple[int, int] = (1990, 2060)  # years around the evaluation (SQLite zone tables)
 
     def enabled(self, cond: dict[str, Any]) -> bool:
         when = cond.get("when")
@@ -78,7 +79,7 @@ class FilterCompiler:
             return or_(*parts) if len(parts) > 1 else parts[0]
         if "promise" in cond:
             return promise_condition(self.shipments, cond["promise"], self.timezone,
-                                     self.promise_basis)
+                                     self.promise_basis, self.years)
         if "has_event" in cond:
             flag = self.event_flag(cond["has_event"]["where"], attribution)
             self.flags.append(flag)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Table, and_, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 
-from metric_cards.dialect import as_date, local_date, utc_ts, zone_day_start
+from metric_cards.dialect import ZONE_TABLE_YEARS, as_date, local_date, utc_ts, zone_day_start
 
 PROMISE_BASES = ("day", "instant")
 PROMISE_STATES = ("given", "kept", "missed")
@@ -28,18 +28,25 @@ PROMISE_STATES = ("given", "kept", "missed")
 Expr = ColumnElement[Any]
 
 
-def promised_day(ship: Table, zone: str) -> Expr:
-    """The promised day: the source's date, else the time-window promise's day in ``zone``."""
+Years = tuple[int, int]
+
+
+def promised_day(ship: Table, zone: str, years: Years = ZONE_TABLE_YEARS) -> Expr:
+    """The promised day: the source's date, else the time-window promise's day in ``zone``.
+
+    ``years`` bounds the zone transitions SQLite's SQL spells out (see ``dialect.local_date``).
+    """
     return func.coalesce(as_date(ship.c.promised_delivery_date),
-                         local_date(utc_ts(ship.c.promised_delivery_at), zone))
+                         local_date(utc_ts(ship.c.promised_delivery_at), zone, years))
 
 
-def promised_day_start(ship: Table, zone: str) -> Expr:
+def promised_day_start(ship: Table, zone: str, years: Years = ZONE_TABLE_YEARS) -> Expr:
     """The UTC instant at which the promised day begins in ``zone`` (a card window anchor)."""
-    return zone_day_start(promised_day(ship, zone), zone)
+    return zone_day_start(promised_day(ship, zone, years), zone, years)
 
 
-def promise_condition(ship: Table, state: str, zone: str, basis: str) -> Expr:
+def promise_condition(ship: Table, state: str, zone: str, basis: str,
+                      years: Years = ZONE_TABLE_YEARS) -> Expr:
     """``given`` / ``kept`` / ``missed`` for a shipment, judged in ``zone`` on ``basis``.
 
     ``kept`` and ``missed`` need a delivery: an undelivered shipment is neither.
@@ -54,11 +61,11 @@ def promise_condition(ship: Table, state: str, zone: str, basis: str) -> Expr:
     if state not in ("kept", "missed"):
         raise ValueError(f"promise: got {state!r}; expected one of {', '.join(PROMISE_STATES)}")
     delivered = utc_ts(ship.c.delivered_at)
-    delivered_day = local_date(delivered, zone)
+    delivered_day = local_date(delivered, zone, years)
     kept = state == "kept"
     if basis == "day":
-        by_day = delivered_day <= promised_day(ship, zone) if kept else (
-            delivered_day > promised_day(ship, zone))
+        day_promised = promised_day(ship, zone, years)
+        by_day = delivered_day <= day_promised if kept else delivered_day > day_promised
         return and_(delivered.is_not(None), by_day)
     by_instant = delivered <= utc_ts(at) if kept else delivered > utc_ts(at)
     by_date = delivered_day <= day if kept else delivered_day > day

@@ -51,9 +51,11 @@ def shipment_set(card: CardDefinition, params: CardParams, *, as_of: datetime,
     t = tables or contract_tables(schema)
     ship = t.shipments
     zone = timezone or card.timezone
+    years = (start.year - 1, max(end, as_of).year + 1)
     compiler = FilterCompiler(ship, t.tracking_events, as_of, params.switches(),
-                              timezone=zone, promise_basis=params.promise_basis or "day")
-    anchor = (promised_day_start(ship, zone) if card.anchor == "promised_day"
+                              timezone=zone, promise_basis=params.promise_basis or "day",
+                              years=years)
+    anchor = (promised_day_start(ship, zone, years) if card.anchor == "promised_day"
               else utc_ts(ship.c[card.anchor]))
     where: list[ColumnElement[Any]] = [anchor >= instant(start), anchor < instant(end)]
     if params.exclude_returns:
