@@ -18,7 +18,7 @@ from benchmarks.figures import Figure, median
 from benchmarks.report import BenchmarkResult
 from benchmarks.sandbox_harness import WorldSpec, iso, start_sandbox
 from benchmarks.tap_runner import bookkeeping, run_tap, write_config
-from tap_shipping_exceptions.sandbox.world import World
+from shipping_sandbox.world import World
 
 NUMBER = 2
 TITLE = "API economy"

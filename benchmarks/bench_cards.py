@@ -28,7 +28,7 @@ from benchmarks.report import BenchmarkResult
 from benchmarks.synthetic_warehouse import WarehouseRecipe, ensure_warehouse, table_counts
 from metric_cards.evaluate import evaluate
 from metric_cards.registry import packaged_cards
-from metric_cards.windows import prior_window, window_ending_before
+from shipping_core.windows import prior_window, window_ending_before
 
 NUMBER = 5
 TITLE = "Cards at scale (synthetic DuckDB warehouse)"

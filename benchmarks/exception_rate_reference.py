@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from metric_cards.windows import Window
+from shipping_core.windows import Window
 
 TIE_BREAK = ("damage_lost", "customs_border", "address", "recipient", "depot_network", "other")
 

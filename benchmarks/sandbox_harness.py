@@ -19,9 +19,9 @@ from typing import Any
 import requests
 
 from benchmarks.sandbox_process import world_params
-from tap_shipping_exceptions.sandbox.archive import write_webhook_archive
-from tap_shipping_exceptions.sandbox.generator import generate
-from tap_shipping_exceptions.sandbox.world import World
+from shipping_sandbox.archive import write_webhook_archive
+from shipping_sandbox.generator import generate
+from shipping_sandbox.world import World
 
 
 def iso(moment: datetime) -> str:

@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tap_shipping_exceptions.sandbox.generator import generate
-from tap_shipping_exceptions.sandbox.runner import start_server
-from tap_shipping_exceptions.sandbox.server import create_app
+from shipping_sandbox.generator import generate
+from shipping_sandbox.runner import start_server
+from shipping_sandbox.server import create_app
 
 API_KEY = "bench-key"
 

@@ -17,8 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tap_shipping_exceptions.webhooks.loadtest import check_archive, run_load
-from tap_shipping_exceptions.webhooks.process import start_receiver
+from benchmarks.receiver_process import start_receiver
+from benchmarks.webhook_loadgen import check_archive, run_load
 
 
 def main() -> int:

@@ -1,22 +1,26 @@
 """``metric-cards`` command line: list, show, validate and evaluate cards.
 
-Subcommands are argparse subparsers. Other packages add theirs through
-``EXTERNAL_SUBCOMMANDS``: each named module is imported lazily (when the parser is built) and
-must expose ``add_parser(subparsers) -> None`` that registers a subparser and sets
-``handler=<callable(args) -> int>`` with ``set_defaults``. A module that is not installed yet
-is skipped. Reusable helpers for such subcommands: ``add_warehouse_arguments``,
-``resolve_schema``.
+Subcommands are argparse subparsers. Other packages add theirs without this module naming
+them: an entry point in the ``metric_cards.commands`` group (``pyproject.toml``)::
+
+    [project.entry-points."metric_cards.commands"]
+    reconcile = "reconciliation.cli:add_parser"
+
+names a ``register(subparsers) -> None`` callable that adds a subparser called like the entry
+point and sets ``handler=<callable(args) -> int>`` with ``set_defaults``. A plugin that fails
+to load or register is reported on stderr and left out; the other subcommands still work.
+Reusable helpers for such subcommands: ``add_warehouse_arguments``, ``resolve_schema``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,7 @@ from metric_cards.params import parse_assignments
 from metric_cards.registry import card_directory, card_files, check_references, get_card
 from metric_cards.registry import packaged_cards as _packaged
 
-EXTERNAL_SUBCOMMANDS: tuple[str, ...] = ("reconciliation.cli",)
+COMMAND_GROUP = "metric_cards.commands"
 
 
 def add_warehouse_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,15 +79,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(handler=cmd_evaluate)
 
-    for module_name in EXTERNAL_SUBCOMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        module.add_parser(sub)
+    for entry_point in command_plugins():
+        add_plugin_command(sub, entry_point)
     return parser
+
+
+def command_plugins() -> list[EntryPoint]:
+    """The installed ``metric_cards.commands`` entry points, by name."""
+    return sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name)
+
+
+def add_plugin_command(sub: argparse._SubParsersAction, entry_point: EntryPoint) -> None:
+    """Let one plugin register its subcommand; a broken plugin is reported, not fatal."""
+    where = f"{COMMAND_GROUP} entry point {entry_point.name!r} ({entry_point.value})"
+    if entry_point.name in sub.choices:
+        print(f"metric-cards: warning: {where}: subcommand {entry_point.name!r} already exists; "
+              "ignored", file=sys.stderr)
+        return
+    try:
+        entry_point.load()(sub)
+    except Exception as exc:  # any failure of third-party code: report it, keep the CLI usable
+        print(f"metric-cards: warning: {where} failed: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        sub.choices.pop(entry_point.name, None)
+        return
+    if entry_point.name not in sub.choices:
+        print(f"metric-cards: warning: {where} did not add a subcommand named "
+              f"{entry_point.name!r}", file=sys.stderr)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

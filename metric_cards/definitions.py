@@ -16,10 +16,10 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from metric_cards.datafile import DataFileProblem, parse_yaml, read_text, validate
 from metric_cards.errors import CardDefinitionError
-from metric_cards.windows import zone
-from metric_cards.yaml_locations import format_path, line_of
+from shipping_core.datafile import DataFileProblem, parse_yaml, read_text, validate
+from shipping_core.windows import zone
+from shipping_core.yaml_locations import format_path, line_of
 
 TIMESTAMP_FIELDS = {"created_at", "shipped_at", "promised_delivery_at", "delivered_at",
                     "updated_at"}

@@ -24,6 +24,8 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
+from shipping_core.windows import parse_instant
+
 SQLITE_FORMAT = "%Y-%m-%d %H:%M:%f"
 
 
@@ -121,7 +123,7 @@ def to_utc(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        value = parse_instant(value.strip(), "timestamp", naive_is_utc=True)
     if not isinstance(value, datetime):
         raise TypeError(f"expected a timestamp, got {value!r}")
     if value.tzinfo is None:

@@ -29,7 +29,7 @@ from metric_cards.registry import get_card
 from metric_cards.shipment_sets import attribution_of, shipment_set
 from metric_cards.stats import card_status, wilson_interval
 from metric_cards.warehouse import contract_tables
-from metric_cards.windows import (
+from shipping_core.windows import (
     Window,
     day_start_utc,
     iso_utc,

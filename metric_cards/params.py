@@ -13,6 +13,7 @@ from typing import Any
 
 from metric_cards.definitions import CardDefinition
 from metric_cards.errors import ParameterError
+from shipping_core.options import parse_assignments as key_values
 
 TRUE_WORDS = {"true", "1", "yes", "on"}
 FALSE_WORDS = {"false", "0", "no", "off"}
@@ -59,13 +60,10 @@ def valid_names(card: CardDefinition) -> list[str]:
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
     """``["a=1", "b=x"]`` → ``{"a": "1", "b": "x"}``; malformed items raise ParameterError."""
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ParameterError(f"--set {item!r}: expected key=value")
-        out[key.strip()] = value.strip()
-    return out
+    try:
+        return key_values(items, "--set")
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
 
 
 def resolve(card: CardDefinition, overrides: Mapping[str, Any] | None = None) -> CardParams:

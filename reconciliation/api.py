@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from metric_cards.warehouse import contract_tables
-from metric_cards.windows import Window, iso_utc
+from shipping_core.windows import Window, iso_utc
 
 from .attribution import UNEXPLAINED, attribute, moves
 from .breakdowns import annotations, by_carrier, by_category, side, value

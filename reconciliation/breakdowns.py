@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from metric_cards.windows import Window, local_days
+from shipping_core.windows import Window, local_days
 
 from .attribution import UNEXPLAINED
 from .ruleset import RuleSet

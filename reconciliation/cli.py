@@ -1,7 +1,8 @@
 """``metric-cards reconcile``: the argparse wiring for the reconciliation subcommand.
 
-``metric_cards.cli`` imports this module (``EXTERNAL_SUBCOMMANDS``) and calls
-``add_parser(subparsers)``; ``add_reconcile_parser`` is the same function under its own name.
+``add_parser`` joins ``metric-cards`` through the ``metric_cards.commands`` entry point
+declared in ``pyproject.toml`` (the card engine never names this package);
+``add_reconcile_parser`` is the same function under its own name.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from datetime import UTC, datetime
 
 from metric_cards.evaluate import open_engine
-from metric_cards.windows import parse_instant, zone
+from shipping_core.windows import parse_instant, zone
 
 from .api import reconcile
 from .report import render

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from metric_cards.windows import zone
+from shipping_core.windows import zone
 
 from .ruleset import ExportVocabulary
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from metric_cards.datafile import DataFileProblem, load_validated
+from shipping_core.datafile import DataFileProblem, load_validated
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 DEFAULT_RULESET = RULES_DIR / "portal_exceptions.yaml"

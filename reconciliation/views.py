@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from metric_cards.windows import Window, window_ending_before
+from shipping_core.windows import Window, window_ending_before
 
 #: Rule kind -> the View switch it turns on.
 KIND_SWITCH = {

@@ -23,8 +23,9 @@ import time
 from typing import Any
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
-from singer_sdk.helpers._state import StateWriter
 from singer_sdk.singerlib.encoding.base import SingerMessageType
+
+from tap_shipping_exceptions.sdk_private import StateWriter, message_writer_of
 
 BLOCK_BYTES = 256 * 1024
 MAX_DELAY = 1.0
@@ -82,7 +83,7 @@ class LeanStateWriter(StateWriter):
         self._last_digest: bytes | None = None
 
     def write_state(self, state: Any) -> None:
-        writer = self._message_writer
+        writer = message_writer_of(self)
         if not isinstance(writer, BufferedMsgSpecWriter):
             super().write_state(state)
             return

@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator
 
 from singer_sdk import Stream
 from singer_sdk import singerlib as singer
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_shipping_exceptions import schemas
+from tap_shipping_exceptions import schemas, sdk_private
+from tap_shipping_exceptions.sdk_private import utc_now
 from tap_shipping_exceptions.state import TapBookkeeping
 
 if t.TYPE_CHECKING:
@@ -42,7 +42,7 @@ class ShippyProStream(Stream):
 
     @property
     def sync_run(self) -> SyncRun:
-        return self._tap.sync_run  # type: ignore[attr-defined,no-any-return]
+        return sdk_private.stream_tap(self).sync_run  # type: ignore[attr-defined,no-any-return]
 
     def _generate_record_messages(self, record: dict[str, t.Any]) -> Iterator[t.Any]:
         """The SDK's record path, minus the per-record walk of the selection mask when every
@@ -52,13 +52,13 @@ class ShippyProStream(Stream):
         if not self._all_properties_selected or self.TYPE_CONFORMANCE_LEVEL is not (
             TypeConformanceLevel.NONE
         ):
-            yield from super()._generate_record_messages(record)
+            yield from sdk_private.sdk_record_messages(self, record)
             return
         for stream_map in self.stream_maps:
             mapped_record = stream_map.transform(record)
             if mapped_record is not None:
                 yield singer.RecordMessage(stream=stream_map.stream_alias, record=mapped_record,
-                                           version=self._stream_version,
+                                           version=sdk_private.stream_version(self),
                                            time_extracted=utc_now())
 
 
@@ -77,9 +77,9 @@ class ShipmentsStream(ShippyProStream):
         run = self.sync_run
         if events_selected:
             assert events is not None
-            events._write_schema_message()
+            sdk_private.write_schema_message(events)
             counter = events.get_record_counter()
-            write = events._write_record_message
+            write = sdk_private.record_writer(events)
 
             def emit_event(record: dict[str, t.Any]) -> None:
                 write(record)

@@ -42,9 +42,7 @@ Record = dict[str, Any]
 @dataclass
 class SyncStats:
     discovered_new: int = 0
-    discovered_known: int = 0
     skipped_done: int = 0
-    refetch: int = 0
     shipments_fetched: int = 0
     shipments_emitted: int = 0
     shipments_unchanged: int = 0
@@ -113,10 +111,6 @@ class SyncRun:
             self.stats.discovered_new += 1
         elif outcome == "done":
             self.stats.skipped_done += 1
-        elif outcome == "refetch":
-            self.stats.refetch += 1
-        else:
-            self.stats.discovered_known += 1
 
     # -- fetching and records ------------------------------------------------------------------
 

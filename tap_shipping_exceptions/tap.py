@@ -15,6 +15,7 @@ from collections.abc import Callable
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
+from tap_shipping_exceptions import sdk_private
 from tap_shipping_exceptions.client import ShippyProClient
 from tap_shipping_exceptions.output import BufferedMsgSpecWriter, LeanStateWriter
 from tap_shipping_exceptions.settings import CONFIG_SCHEMA, Settings, check_settings
@@ -51,7 +52,7 @@ class TapShippingExceptions(Tap):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         # STATE messages without the SDK's deep copies of the whole state (see output.py)
-        self._state_writer = LeanStateWriter(self.message_writer)
+        sdk_private.install_state_writer(self, LeanStateWriter(self.message_writer))
 
     def discover_streams(self) -> list[Stream]:
         return [ShipmentsStream(self), TrackingEventsStream(self), CarriersStream(self)]

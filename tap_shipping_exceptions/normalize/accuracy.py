@@ -4,7 +4,9 @@ The table is a CSV with columns ``language, carrier, shippypro_code, message,
 expected_category, expected_reason`` (empty expected_category = a progress event); carrier is
 the name as the API spells it and goes through :func:`carrier_key`. Run::
 
-    python -m tap_shipping_exceptions.normalize.accuracy [--table PATH] [--misses]
+    python -m tap_shipping_exceptions.normalize.accuracy --table PATH [--no-misses]
+
+The repository's labelled tables are ``tests/normalize/*_table.csv``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from pathlib import Path
 from .carriers import carrier_key
 from .classifier import Classification, Classifier, default_classifier
 
-DEFAULT_TABLE = Path(__file__).resolve().parents[2] / "tests" / "normalize" / "message_table.csv"
 COLUMNS = ("language", "carrier", "shippypro_code", "message", "expected_category",
            "expected_reason")
 
@@ -141,8 +142,8 @@ def format_report(report: Report, show_misses: bool = True) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--table", type=Path, default=DEFAULT_TABLE,
-                        help=f"labelled CSV (default: {DEFAULT_TABLE})")
+    parser.add_argument("--table", type=Path, required=True,
+                        help="labelled CSV (e.g. tests/normalize/message_table.csv)")
     parser.add_argument("--mapping-dir", type=Path, default=None,
                         help="mapping directory to evaluate (default: packaged mappings)")
     parser.add_argument("--no-misses", action="store_true", help="only print the figures")

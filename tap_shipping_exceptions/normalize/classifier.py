@@ -78,11 +78,6 @@ class Classifier:
         self._splits: dict[int, tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
         self._cached = lru_cache(maxsize=cache_size)(self._classify)
 
-    @property
-    def mapped_carriers(self) -> frozenset[str]:
-        """Carrier keys with their own mapping file."""
-        return frozenset(self.mappings.carriers)
-
     def classify(self, carrier: str, shippypro_code: int | None, message: str | None,
                  carrier_code: str | None = None) -> Classification:
         """Classify one event; ``carrier`` is a key from :func:`carrier_key`."""

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from metric_cards.datafile import DataFileProblem, parse_yaml, validate
+from shipping_core.datafile import DataFileProblem, parse_yaml, validate
 
 PACKAGED_MAPPINGS = Path(__file__).with_name("mappings")
 SCHEMA_PATH = Path(__file__).with_name("mapping.schema.json")

@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from metric_cards.datafile import schema_validator
+from shipping_core.datafile import schema_validator
 from tap_shipping_exceptions.webhooks.errors import InvalidDelivery
 
 SCHEMA_FILE = "delivery.schema.json"

@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from metric_cards.datafile import DataFileProblem, load_validated
+from shipping_core.datafile import DataFileProblem, load_validated
 from tap_shipping_exceptions.webhooks.errors import ConfigurationError
 
 _PACKAGE = "tap_shipping_exceptions.webhooks"

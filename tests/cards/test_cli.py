@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from importlib.metadata import EntryPoint
 
 import pytest
 
@@ -122,9 +123,26 @@ def test_external_subcommand_registration(capsys, tmp_path, monkeypatch):
             p = subparsers.add_parser("reconcile", help="fake")
             p.add_argument("--portal-csv")
             p.set_defaults(handler=lambda args: print("reconciled", args.portal_csv) or 0)
+
+        def add_other(subparsers):
+            subparsers.add_parser("other", help="registered under another name")
     """))
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(cli, "EXTERNAL_SUBCOMMANDS", ("fake_recon_cli", "not_installed.cli"))
-    code, out, _ = run_cli(capsys, "reconcile", "--portal-csv", "x.csv")
+    plugins = [EntryPoint("reconcile", "fake_recon_cli:add_parser", cli.COMMAND_GROUP),
+               EntryPoint("gone", "not_installed.cli:add_parser", cli.COMMAND_GROUP),
+               EntryPoint("list", "fake_recon_cli:add_parser", cli.COMMAND_GROUP),
+               EntryPoint("misnamed", "fake_recon_cli:add_other", cli.COMMAND_GROUP)]
+    monkeypatch.setattr(cli, "command_plugins", lambda: plugins)
+    code, out, err = run_cli(capsys, "reconcile", "--portal-csv", "x.csv")
     assert code == 0 and out.strip() == "reconciled x.csv"
+    assert "'gone' (not_installed.cli:add_parser) failed: ModuleNotFoundError" in err
+    assert "'list' (fake_recon_cli:add_parser): subcommand 'list' already exists" in err
+    assert "'misnamed' (fake_recon_cli:add_other) did not add a subcommand named" in err
     sys.modules.pop("fake_recon_cli", None)
+
+
+def test_reconcile_joins_through_the_installed_entry_point():
+    """The installed package declares ``reconcile``; the card engine never names it."""
+    (reconcile,) = [ep for ep in cli.command_plugins() if ep.name == "reconcile"]
+    assert reconcile.value == "reconciliation.cli:add_parser"
+    assert "reconcile" in cli.build_parser()._subparsers._group_actions[0].choices

@@ -234,7 +234,7 @@ def test_shipment_set_is_reusable_for_reconciliation(backend, tmp_path):
     from metric_cards.evaluate import card_windows, connect, count_shipment_set, fetch_shipment_set
     from metric_cards.params import resolve
     from metric_cards.registry import get_card
-    from metric_cards.windows import parse_instant
+    from shipping_core.windows import parse_instant
 
     from .warehouses import build
 

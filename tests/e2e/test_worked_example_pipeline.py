@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from metric_cards.evaluate import open_engine
-from metric_cards.windows import parse_instant
 from reconciliation.api import reconcile
+from shipping_core.windows import parse_instant
 
 from .conftest import AS_OF, MeltanoProject, cli_json, emitted_records
 
@@ -93,8 +93,8 @@ def test_on_time_delivery_judges_the_promised_day(first_run: dict[str, int],
 
 @pytest.fixture(scope="module")
 def portal_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    from tap_shipping_exceptions.sandbox.generator import generate
-    from tap_shipping_exceptions.sandbox.portal import write_portal_export
+    from shipping_sandbox.generator import generate
+    from shipping_sandbox.portal import write_portal_export
 
     path = tmp_path_factory.mktemp("portal") / "portal_exceptions.csv"
     summary = write_portal_export(generate("worked_example", 7), path,

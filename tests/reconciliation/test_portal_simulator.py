@@ -9,7 +9,7 @@ import pytest
 
 from reconciliation.portal_export import read_portal_export
 from reconciliation.ruleset import load_ruleset
-from tap_shipping_exceptions.sandbox.portal import write_portal_export
+from shipping_sandbox.portal import write_portal_export
 
 from .world_builder import exception, progress, shipment, ts, world
 
@@ -90,7 +90,7 @@ def test_shipping_sandbox_portal_export_command(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from tap_shipping_exceptions.sandbox.cli import main
+    from shipping_sandbox.cli import main
 
     out = tmp_path / "portal.csv"
     assert main(["portal-export", "--scenario", "bulk", "--param", "shipments=300",

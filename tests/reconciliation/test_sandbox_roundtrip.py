@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciliation.api import reconcile
-from tap_shipping_exceptions.sandbox.portal import write_portal_export
+from shipping_sandbox.portal import write_portal_export
 
 from .warehouse_builder import Warehouse, utc
 from .world_builder import land, random_world
@@ -93,7 +93,7 @@ def test_generator_world_reconciles(tmp_path: Path) -> None:
     portal taxonomy disagreements), landed as a correct tap lands it."""
     from datetime import UTC, datetime
 
-    from tap_shipping_exceptions.sandbox.generator import generate
+    from shipping_sandbox.generator import generate
 
     w = generate("bulk", 3, start="2026-02-01", days=40, shipments=2500)
     wh = Warehouse(tmp_path / "warehouse.duckdb")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-from tap_shipping_exceptions.sandbox.generator import canonical_carrier
-from tap_shipping_exceptions.sandbox.world import Address, Event, Shipment, World
+from shipping_sandbox.generator import canonical_carrier
+from shipping_sandbox.world import Address, Event, Shipment, World
 
 from .warehouse_builder import Warehouse
 

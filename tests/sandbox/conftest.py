@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tap_shipping_exceptions.sandbox.generator import generate
-from tap_shipping_exceptions.sandbox.runner import SandboxServer, start_server
-from tap_shipping_exceptions.sandbox.server import create_app
-from tap_shipping_exceptions.sandbox.world import World
+from shipping_sandbox.generator import generate
+from shipping_sandbox.runner import SandboxServer, start_server
+from shipping_sandbox.server import create_app
+from shipping_sandbox.world import World
 
 API_KEY = "test-key"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tap_shipping_exceptions.sandbox.archive import write_webhook_archive
-from tap_shipping_exceptions.sandbox.world import World
+from shipping_sandbox.archive import write_webhook_archive
+from shipping_sandbox.world import World
 
 TRACKING_FIELDS = {"Event", "tracking", "date", "message", "city", "est_delivery_date",
                    "first_status_date", "late", "code", "OrderID", "TransactionID",

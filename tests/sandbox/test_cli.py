@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from tap_shipping_exceptions.sandbox.cli import main, parse_params
+from shipping_sandbox.cli import main, parse_params
 
 BIN = Path(sys.executable).parent
 

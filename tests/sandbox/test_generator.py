@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import pytest
 
-from tap_shipping_exceptions.sandbox.generator import (
+from shipping_sandbox.generator import (
     WE_AS_OF,
     WE_PRIOR,
     WE_WINDOW,
@@ -16,7 +16,7 @@ from tap_shipping_exceptions.sandbox.generator import (
     generate,
     worked_example_matrix,
 )
-from tap_shipping_exceptions.sandbox.world import World
+from shipping_sandbox.world import World
 
 HOUR = 3600
 
@@ -144,7 +144,7 @@ def test_month_and_bulk_params() -> None:
     ("bulk", {"colour": "red"}, "unknown param(s) colour"),
     ("bulk", {"shipments": "many"}, "param shipments: 'many' is not an integer"),
     ("bulk", {"shipments": 0}, "param shipments: must be >= 1"),
-    ("month", {"end": "yesterday"}, "param end: 'yesterday' is not an ISO date"),
+    ("month", {"end": "yesterday"}, "param end: 'yesterday' is not an ISO 8601 instant"),
 ])
 def test_bad_scenario_inputs(scenario: str, params: dict, needle: str) -> None:
     with pytest.raises(ValueError) as err:

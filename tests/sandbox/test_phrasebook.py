@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tap_shipping_exceptions.sandbox.datafiles import DataFileError
-from tap_shipping_exceptions.sandbox.phrasebook import PHRASEBOOK, load_phrasebook
-from tap_shipping_exceptions.sandbox.world import World
+from shipping_sandbox.datafiles import DataFileError
+from shipping_sandbox.phrasebook import PHRASEBOOK, load_phrasebook
+from shipping_sandbox.world import World
 
 FORWARD = {"in_transit", "out_for_delivery", "delivered"}
 

@@ -7,11 +7,11 @@ import json
 import pytest
 import requests
 
-from tap_shipping_exceptions.sandbox.faults import FaultRule, FaultSpecError
-from tap_shipping_exceptions.sandbox.ratelimit import TokenBucket
-from tap_shipping_exceptions.sandbox.runner import start_server
-from tap_shipping_exceptions.sandbox.server import create_app
-from tap_shipping_exceptions.sandbox.world import Shipment, World
+from shipping_sandbox.faults import FaultRule, FaultSpecError
+from shipping_sandbox.ratelimit import TokenBucket
+from shipping_sandbox.runner import start_server
+from shipping_sandbox.server import create_app
+from shipping_sandbox.world import Shipment, World
 
 from .conftest import API_KEY, call
 

@@ -70,9 +70,9 @@ class Sandbox:
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
     """A small 'month' world (ends today 00:00 UTC, so it lies inside the active window)."""
-    from tap_shipping_exceptions.sandbox.generator import generate
-    from tap_shipping_exceptions.sandbox.runner import start_server
-    from tap_shipping_exceptions.sandbox.server import create_app
+    from shipping_sandbox.generator import generate
+    from shipping_sandbox.runner import start_server
+    from shipping_sandbox.server import create_app
 
     world = generate("month", seed=11, shipments=150)
     server = start_server(create_app(world, api_key=SANDBOX_KEY, now=world.end))

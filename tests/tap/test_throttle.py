@@ -73,9 +73,9 @@ def test_recovery_stops_at_measured_sustainable_rate(pacer: RequestPacer,
 
 
 def test_tap_against_rate_limited_sandbox_few_429s() -> None:
-    from tap_shipping_exceptions.sandbox.generator import generate
-    from tap_shipping_exceptions.sandbox.runner import start_server
-    from tap_shipping_exceptions.sandbox.server import create_app
+    from shipping_sandbox.generator import generate
+    from shipping_sandbox.runner import start_server
+    from shipping_sandbox.server import create_app
 
     world = generate("month", seed=5, shipments=300)
     server = start_server(create_app(world, api_key=SANDBOX_KEY, now=world.end, rate_limit=200))

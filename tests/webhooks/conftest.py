@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_shipping_exceptions.webhooks.process import ReceiverProcess, start_receiver
+from benchmarks.receiver_process import ReceiverProcess, start_receiver
 
 from .helpers import credentials_env
 

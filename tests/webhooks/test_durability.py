@@ -7,9 +7,9 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.receiver_process import ReceiverProcess, start_receiver
+from benchmarks.webhook_loadgen import LoadResult, check_archive, run_load
 from tap_shipping_exceptions.webhooks.archive_files import read_complete_lines
-from tap_shipping_exceptions.webhooks.loadtest import LoadResult, check_archive, run_load
-from tap_shipping_exceptions.webhooks.process import ReceiverProcess, start_receiver
 
 from .helpers import GOOD_AUTH, GOOD_HEADERS, credentials_env
 

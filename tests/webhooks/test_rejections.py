@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tap_shipping_exceptions.webhooks.process import ReceiverProcess, start_receiver
+from benchmarks.receiver_process import ReceiverProcess, start_receiver
 
 from .helpers import (
     GOOD_AUTH,

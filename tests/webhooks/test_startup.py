@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tap_shipping_exceptions.webhooks.process import start_receiver
+from benchmarks.receiver_process import start_receiver
 
 from .helpers import credentials_env
 

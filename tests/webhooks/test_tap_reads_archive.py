@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 
-from tap_shipping_exceptions.sandbox.archive import deliveries, order_shipped, tracking_update
-from tap_shipping_exceptions.sandbox.generator import generate
-from tap_shipping_exceptions.sandbox.runner import start_server
-from tap_shipping_exceptions.sandbox.server import create_app
-from tap_shipping_exceptions.webhooks.process import start_receiver
+from benchmarks.receiver_process import start_receiver
+from shipping_sandbox.archive import deliveries, order_shipped, tracking_update
+from shipping_sandbox.generator import generate
+from shipping_sandbox.runner import start_server
+from shipping_sandbox.server import create_app
 
 from .helpers import GOOD_AUTH, GOOD_HEADERS, credentials_env
 

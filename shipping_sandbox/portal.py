@@ -19,17 +19,15 @@ portal's total and the number of listed shipments.
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import csv
-import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from metric_cards.windows import iso_utc, parse_instant, window_ending_before, zone
+from shipping_core.windows import iso_utc, parse_instant, zone
 
 from .world import Event, Shipment, World
 
@@ -38,6 +36,7 @@ log = logging.getLogger(__name__)
 PRIORITY = ("damage_lost", "customs_border", "address", "recipient", "depot_network", "other")
 FORWARD_PROGRESS_CODES = (2, 3, 6)  # in transit, out for delivery, delivered
 AUTO_RESOLVE_SECONDS = 72 * 3600
+WINDOW_DAYS = 30
 COLUMNS = ("OrderID", "TrackingNumber", "Carrier", "Category", "EventDate", "Resolution",
            "IsReturn")
 LABELS = {
@@ -68,6 +67,35 @@ class PortalSummary:
     listed: int  # rows written: shipments on the Exceptions page
     window_start: str
     window_end: str
+
+
+@dataclass(frozen=True)
+class PortalWindow:
+    """The portal's reporting window: workspace-zone days ``first_day..last_day``, as the
+    half-open interval ``[start, cutoff)`` of Unix seconds."""
+
+    first_day: date
+    last_day: date
+    start: int
+    cutoff: int
+
+
+def portal_window(as_of: datetime, workspace_timezone: str,
+                  days: int = WINDOW_DAYS) -> PortalWindow:
+    """The ``days`` workspace-zone days ending at the start of ``as_of``'s local day.
+
+    The portal's own computation, kept apart from the card engine's windows on purpose: the
+    round-trip test compares the two, so a shared helper would hide a bug in both.
+    """
+    tz = zone(workspace_timezone)
+    today = as_of.astimezone(tz).date()
+    first_day = today - timedelta(days=days)
+
+    def local_midnight(day: date) -> int:
+        return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
+
+    return PortalWindow(first_day, today - timedelta(days=1), local_midnight(first_day),
+                        local_midnight(today))
 
 
 @dataclass(frozen=True)
@@ -171,9 +199,8 @@ def write_portal_export(world: World, path: str | Path, *, as_of: datetime | int
         raise ValueError(f"sep: expected ',', ';' or a tab, got {sep!r}")
     tz: ZoneInfo = zone(workspace_timezone)
     moment = _instant(as_of)
-    window = window_ending_before(moment, workspace_timezone)
-    start, cutoff, now = (int(window.start.timestamp()), int(window.end.timestamp()),
-                          int(moment.timestamp()))
+    window = portal_window(moment, workspace_timezone)
+    start, cutoff, now = window.start, window.cutoff, int(moment.timestamp())
     total = sum(1 for s in world.shipments if start <= s.created < cutoff)
     listings = [row for s in world.shipments
                 if (row := portal_listing(s, start, cutoff, now, include_transient))]
@@ -192,34 +219,6 @@ def write_portal_export(world: World, path: str | Path, *, as_of: datetime | int
                              int(r.shipment.is_return)])
     log.info("portal export %s: %d listed, total %d (%s days %s..%s)", out, len(listings), total,
              workspace_timezone, window.first_day, window.last_day)
-    return PortalSummary(total, len(listings), iso_utc(window.start), iso_utc(window.end))
+    return PortalSummary(total, len(listings), iso_utc(datetime.fromtimestamp(start, UTC)),
+                         iso_utc(datetime.fromtimestamp(cutoff, UTC)))
 
-
-def add_portal_export_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``shipping-sandbox portal-export`` (registered in ``sandbox/cli.py``)."""
-    from .cli import add_world_arguments
-
-    add_world_arguments(parser)
-    parser.add_argument("--as-of", default=None, metavar="ISO8601",
-                        help="reading instant (default: the scenario's as_of)")
-    parser.add_argument("--out", required=True, type=Path, metavar="FILE",
-                        help="CSV file to write")
-    parser.add_argument("--workspace-timezone", default="Europe/Rome", metavar="ZONE")
-    parser.add_argument("--language", choices=sorted(LABELS), default="en")
-    parser.add_argument("--sep", choices=[",", ";", "tab"], default=",")
-    parser.add_argument("--include-transient", action="store_true",
-                        help="the portal's 'Include transient' toggle on")
-
-
-def run_portal_export(args: argparse.Namespace) -> int:
-    """Write the export; print its figures as JSON (``total`` goes to ``--portal-total``)."""
-    from .cli import build_world
-
-    world = build_world(args)
-    summary = write_portal_export(
-        world, args.out, as_of=args.as_of or world.as_of,
-        workspace_timezone=args.workspace_timezone, language=args.language,
-        sep="\t" if args.sep == "tab" else args.sep, include_transient=args.include_transient)
-    print(json.dumps({"path": str(args.out), "total": summary.total, "listed": summary.listed,
-                      "window_start": summary.window_start, "window_end": summary.window_end}))
-    return 0

@@ -1,6 +1,6 @@
 """Print classifier throughput figures (not a test: performance is reported, not asserted).
 
-    python -m tap_shipping_exceptions.normalize.benchmark [--events N]
+    python -m benchmarks.classifier_throughput [--events N] [--table CSV]
 
 Measures cold classification (every message distinct, so every call runs the rules) and the
 steady state of a sync (a few hundred distinct carrier phrasings repeated over many events).
@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from pathlib import Path
 
-from .accuracy import DEFAULT_TABLE, read_table
-from .carriers import carrier_key
-from .classifier import Classifier
+from tap_shipping_exceptions.normalize.accuracy import read_table
+from tap_shipping_exceptions.normalize.carriers import carrier_key
+from tap_shipping_exceptions.normalize.classifier import Classifier
+
+DEFAULT_TABLE = Path(__file__).resolve().parents[1] / "tests" / "normalize" / "message_table.csv"
 
 
 def _rate(n: int, seconds: float) -> str:
@@ -25,8 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--table", type=Path, default=DEFAULT_TABLE,
+                        help="labelled messages to classify (default: %(default)s)")
     args = parser.parse_args(argv)
-    rows = read_table(DEFAULT_TABLE)
+    rows = read_table(args.table)
     samples = [(carrier_key(r.carrier), r.shippypro_code, r.message) for r in rows]
 
     t0 = time.perf_counter()

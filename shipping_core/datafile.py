@@ -6,7 +6,7 @@ the webhook receiver's test-delivery list): read the text, parse it, validate th
 against a JSON Schema (loaded and checked once per schema file) and report the first violation
 with where it is. Anything that goes wrong raises :class:`DataFileProblem` (stage, path inside
 the document, message, line when known, the original exception); each caller turns it into its
-own exception class and message format (``metric_cards.yaml_locations`` maps a path inside a
+own exception class and message format (``shipping_core.yaml_locations`` maps a path inside a
 YAML document to its line, for callers that report one).
 
 ``yaml`` is imported only when a YAML document is parsed, so JSON-only callers (the webhook

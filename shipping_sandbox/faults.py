@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from metric_cards.datafile import DataFileProblem, validate
+from shipping_core.datafile import DataFileProblem, validate
 
 FAULT_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from shipping_core.windows import parse_instant
+
 from .assembly import DAY, ORDER_ID_BASE, ShipmentFactory, Spec
 from .journeys import ExceptionPlan
 from .phrasebook import CATEGORIES, Phrasebook, default_phrasebook
@@ -39,7 +41,7 @@ TIE_ORDER = ("damage_lost", "customs_border", "address", "recipient", "depot_net
 
 
 def ts(text: str) -> int:
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    return int(parse_instant(text, "instant").timestamp())
 
 
 # ---- the seed's worked example -------------------------------------------------------------
@@ -222,16 +224,8 @@ def _instant(name: str, value: Any) -> int:
     if isinstance(value, date):
         return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
     text = str(value).strip()
-    try:
-        if len(text) == 10:
-            return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp())
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"param {name}: {value!r} is not an ISO date or instant "
-                         "(expected e.g. 2026-03-01 or 2026-03-01T00:00:00Z)") from exc
-    if moment.tzinfo is None:
-        raise ValueError(f"param {name}: {value!r} has no UTC offset (add Z)")
-    return int(moment.timestamp())
+    # a date alone means its UTC midnight; an instant needs its offset
+    return int(parse_instant(text, f"param {name}", naive_is_utc=len(text) == 10).timestamp())
 
 
 def _positive_int(name: str, value: Any) -> int:

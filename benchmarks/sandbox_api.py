@@ -1,6 +1,6 @@
 """Sandbox benchmark: generation time per scenario size and API calls/s on loopback.
 
-    python -m tap_shipping_exceptions.sandbox.bench [--shipments 4000 64000] [--calls 3000]
+    python -m benchmarks.sandbox_api [--shipments 4000 64000] [--calls 3000]
 
 The API is measured from a separate process with one keep-alive connection (``http.client``),
 so the client does not share the server's interpreter. Prints figures; asserts nothing.
@@ -13,9 +13,9 @@ import subprocess
 import sys
 import time
 
-from .generator import generate
-from .runner import start_server
-from .server import create_app
+from shipping_sandbox.generator import generate
+from shipping_sandbox.runner import start_server
+from shipping_sandbox.server import create_app
 
 CLIENT = r"""
 import base64, http.client, json, sys, time

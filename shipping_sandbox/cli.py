@@ -1,12 +1,13 @@
 """``shipping-sandbox``: generate worlds, serve the sandbox API, check the worked example.
 
 Subcommands are registered in ``COMMANDS`` (name -> (help, add_arguments, run)); another
-module can add one with ``register_command`` before ``main`` runs, e.g. a portal export.
+module can add one with ``register_command`` before ``main`` runs.
 
     shipping-sandbox serve --scenario worked_example --seed 7 --at-as-of --port 0 \\
         --api-key KEY --webhook-archive DIR --ready-file F
     shipping-sandbox generate --scenario month --param shipments=4000 --webhook-archive DIR
     shipping-sandbox check --scenario worked_example
+    shipping-sandbox portal-export --scenario worked_example --as-of T --out FILE.csv
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from metric_cards.windows import parse_instant
+from shipping_core.options import parse_assignments
+from shipping_core.windows import parse_instant
+
+from .portal import LABELS, write_portal_export
 
 log = logging.getLogger("shipping_sandbox")
 
@@ -36,13 +40,7 @@ def register_command(name: str, help_text: str,
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--param {item!r}: expected key=value (e.g. shipments=4000)")
-        params[key.strip()] = value.strip()
-    return params
+    return parse_assignments(items, "--param", example="shipments=4000")
 
 
 def unix_instant(text: str, option: str) -> int:
@@ -154,10 +152,35 @@ register_command("generate", "write a scenario's webhook archive", _generate_arg
                  _generate)
 register_command("check", "print the worked example's ground-truth counts", _check_arguments,
                  _check)
-from .portal import add_portal_export_arguments, run_portal_export  # noqa: E402
+
+
+def _portal_export_arguments(parser: argparse.ArgumentParser) -> None:
+    add_world_arguments(parser)
+    parser.add_argument("--as-of", default=None, metavar="ISO8601",
+                        help="reading instant (default: the scenario's as_of)")
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE",
+                        help="CSV file to write")
+    parser.add_argument("--workspace-timezone", default="Europe/Rome", metavar="ZONE")
+    parser.add_argument("--language", choices=sorted(LABELS), default="en")
+    parser.add_argument("--sep", choices=[",", ";", "tab"], default=",")
+    parser.add_argument("--include-transient", action="store_true",
+                        help="the portal's 'Include transient' toggle on")
+
+
+def _portal_export(args: argparse.Namespace) -> int:
+    """Write the export; print its figures as JSON (``total`` goes to ``--portal-total``)."""
+    world = build_world(args)
+    summary = write_portal_export(
+        world, args.out, as_of=args.as_of or world.as_of,
+        workspace_timezone=args.workspace_timezone, language=args.language,
+        sep="\t" if args.sep == "tab" else args.sep, include_transient=args.include_transient)
+    print(json.dumps({"path": str(args.out), "total": summary.total, "listed": summary.listed,
+                      "window_start": summary.window_start, "window_end": summary.window_end}))
+    return 0
+
 
 register_command("portal-export", "write the vendor portal's Exceptions CSV (reconciliation)",
-                 add_portal_export_arguments, run_portal_export)
+                 _portal_export_arguments, _portal_export)
 
 
 def build_parser() -> argparse.ArgumentParser:

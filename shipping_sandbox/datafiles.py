@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from metric_cards.datafile import DataFileProblem
-from metric_cards.datafile import load_validated as load_document
+from shipping_core.datafile import DataFileProblem
+from shipping_core.datafile import load_validated as load_document
 
 HERE = Path(__file__).resolve().parent
 

@@ -37,9 +37,6 @@ class Places:
     def customs_lane(self, country: str) -> bool:
         return bool(self.countries[country]["customs"])
 
-    def eu_lane(self, country: str) -> bool:
-        return country != "IT" and not self.customs_lane(country)
-
     def recipient(self, rng: random.Random, country: str) -> Address:
         spec = self.countries[country]
         place = rng.choice(spec["cities"])

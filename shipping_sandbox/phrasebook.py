@@ -51,11 +51,6 @@ class CarrierBook:
     progress: dict[str, tuple[Phrase, ...]]
     exceptions: tuple[Phrase, ...]
 
-    def exceptions_for(self, category: str, stages: tuple[str, ...] | None = None
-                       ) -> tuple[Phrase, ...]:
-        return tuple(p for p in self.exceptions
-                     if p.category == category and (stages is None or p.stage in stages))
-
     def categories(self) -> set[str]:
         return {p.category for p in self.exceptions if p.category}
 

@@ -40,10 +40,12 @@ def zone(name: str) -> ZoneInfo:
                          f"'UTC' or 'Europe/Rome')") from exc
 
 
-def parse_instant(text: str, name: str = "as_of") -> datetime:
-    """Parse an ISO 8601 instant to UTC; a naive value is rejected rather than guessed.
+def parse_instant(text: str, name: str = "as_of", *, naive_is_utc: bool = False) -> datetime:
+    """Parse an ISO 8601 instant to UTC; a naive value is rejected rather than guessed, unless
+    ``naive_is_utc`` (warehouse values, which the data contract keeps in UTC).
 
-    ``name`` is the setting or option the text came from, for the error message.
+    ``name`` is the setting, option or column the text came from, for the error message. The
+    one ISO 8601 parser of the project: every package parses instants through it.
     """
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -51,6 +53,8 @@ def parse_instant(text: str, name: str = "as_of") -> datetime:
         raise ValueError(f"{name}: {text!r} is not an ISO 8601 instant "
                          "(expected e.g. 2026-03-12T08:00:00Z)") from exc
     if moment.tzinfo is None:
+        if naive_is_utc:
+            return moment.replace(tzinfo=UTC)
         raise ValueError(f"{name}: {text!r} has no UTC offset (expected e.g. 2026-03-12T08:00:00Z)")
     return moment.astimezone(UTC)
 

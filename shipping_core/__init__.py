@@ -1,0 +1,5 @@
+"""Foundation shared by every layer: data files with locations, instants and calendar windows.
+
+Nothing here imports the tap, the card engine, reconciliation or the sandbox (the
+import-linter contract in ``pyproject.toml`` checks it).
+"""
