@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 log = logging.getLogger(__name__)
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2  # 2: promised_delivery_date (day promises)
 
 # (carrier key, name as the API spells it, cumulative share in 1/1000)
 CARRIERS = (("brt", "BRT", 300), ("poste_italiane", "Poste Italiane", 550), ("gls", "GLS", 700),
@@ -88,11 +88,13 @@ def shipments_sql(recipe: WarehouseRecipe) -> str:
            CASE WHEN i % 10 = 0 THEN 'DE' ELSE 'IT' END AS destination_country,
            is_return,
            CASE WHEN fate < 900 THEN 'delivered' ELSE 'in_transit' END AS status,
-           created_at + INTERVAL 3 DAY AS promised_delivery_at,
+           CAST(NULL AS TIMESTAMP) AS promised_delivery_at,
            CASE WHEN fate < 900 THEN created_at + INTERVAL 70 HOUR END AS delivered_at,
            fate < 900 AS is_terminal,
            created_at + INTERVAL 70 HOUR AS updated_at,
            CAST('{{"OrderID": ' || CAST(100000000 + i AS VARCHAR) || '}}' AS JSON) AS raw,
+           -- a day promise, as target-duckdb lands a JSON-Schema date (text)
+           CAST(CAST(created_at + INTERVAL 3 DAY AS DATE) AS VARCHAR) AS promised_delivery_date,
            -- helpers for the events table, dropped below
            4 + {_noise('i', s + 5, 5)} AS n_events,
            {_noise('i', s + 6, 1000)} < {recipe.exception_per_mille} AS has_exception,

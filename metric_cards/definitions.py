@@ -112,8 +112,15 @@ class CardDefinition:
         """Boolean parameters this card understands, with their defaults."""
         out = {"exclude_returns": bool(self.data["scope"]["exclude_returns"])}
         for name, spec in self.data.get("parameters", {}).items():
-            out[name] = bool(spec["default"])
+            if isinstance(spec["default"], bool):
+                out[name] = spec["default"]
         return out
+
+    @property
+    def choice_defaults(self) -> dict[str, str]:
+        """Parameters with a fixed set of text values (``promise_basis``), with their defaults."""
+        return {name: spec["default"] for name, spec in self.data.get("parameters", {}).items()
+                if not isinstance(spec["default"], bool)}
 
     @property
     def carriers(self) -> list[str] | None:
@@ -202,7 +209,11 @@ def _semantic_problem(data: dict[str, Any], path: Path | None) -> Problem | None
     problem = _threshold_problem(data)
     if problem:
         return problem
-    declared = {"exclude_returns", *data.get("parameters", {})}
+    problem = _promise_problem(data)
+    if problem:
+        return problem
+    declared = {"exclude_returns", *(name for name, spec in data.get("parameters", {}).items()
+                                     if isinstance(spec["default"], bool))}
     for side in ("numerator", "denominator"):
         base: list[str | int] = ["measures", side, "filters"]
         for i, cond in enumerate(data["measures"][side]["filters"]):
@@ -220,6 +231,25 @@ def _semantic_problem(data: dict[str, Any], path: Path | None) -> Problem | None
                 return (["breakdowns", i, "first_event"],
                         "a first_event breakdown expects exactly one top-level has_event "
                         f"condition in measures.numerator.filters, found {len(events)}")
+    return None
+
+
+def _promise_problem(data: dict[str, Any]) -> Problem | None:
+    """A card judging promises declares ``promise_basis``; its default is one of its values."""
+    spec = data.get("parameters", {}).get("promise_basis")
+    if spec is not None and spec["default"] not in spec["values"]:
+        return (["parameters", "promise_basis", "default"],
+                f"got {spec['default']!r}; expected one of {', '.join(spec['values'])}")
+
+    def judges(conds: list[dict[str, Any]]) -> bool:
+        return any(c.get("promise") in ("kept", "missed") or judges(c.get("any_of", []))
+                   for c in conds)
+
+    uses = data["time"]["anchor"] == "promised_day" or any(
+        judges(data["measures"][side]["filters"]) for side in ("numerator", "denominator"))
+    if uses and spec is None:
+        return (["parameters"], "a card that judges promises (promise: kept / missed, or anchor "
+                "promised_day) declares parameters.promise_basis (values [day, instant])")
     return None
 
 
@@ -251,9 +281,14 @@ def _condition_problem(cond: dict[str, Any], loc: list[str | int],
         return [*loc, "when", "param"], (
             f"parameter {when['param']!r} is not declared by this card (expected one of: "
             f"{', '.join(sorted(declared))}; declare it under 'parameters')")
-    kinds = [k for k in ("field", "any_of", "has_event") if k in cond]
+    kinds = [k for k in ("field", "any_of", "has_event", "promise") if k in cond]
     if len(kinds) != 1:
-        return loc, f"expected exactly one of field / any_of / has_event, got {kinds}"
+        return loc, f"expected exactly one of field / any_of / has_event / promise, got {kinds}"
+    if "promise" in cond:
+        extra = set(cond) - {"promise", "when"}
+        if extra:
+            return loc, f"promise takes no {', '.join(sorted(extra))}"
+        return None
     if "any_of" in cond:
         extra = set(cond) - {"any_of", "when"}
         if extra:

@@ -11,10 +11,13 @@ SQLite; aware UTC elsewhere).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import DateTime, String, bindparam
+from sqlalchemy import Date, DateTime, String, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
@@ -126,3 +129,189 @@ def to_utc(value: Any) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+# ---- calendar days of a time zone, computed inside the warehouse ------------------------------
+# Both helpers read the zone from the tz database of the warehouse (DuckDB ICU, Postgres) and
+# never from the session time zone: DuckDB goes through epoch microseconds and Postgres through
+# ``extract(epoch ...)``, which read a naive TIMESTAMP as UTC and a TIMESTAMPTZ as its instant.
+# SQLite has no tz database, so its SQL carries the zone's UTC offsets as a CASE over the zone's
+# transitions (computed with ``zoneinfo``) from ZONE_TABLE_YEARS.
+
+ZONE_TABLE_YEARS = (1990, 2060)
+_ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
+
+
+def _zone_literal(name: str) -> str:
+    """A validated IANA zone name, safe to inline as an SQL string literal."""
+    if not _ZONE_NAME.match(name):
+        raise ValueError(f"timezone: {name!r} is not an IANA zone name")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"timezone: unknown time zone {name!r}") from exc
+    return f"'{name}'"
+
+
+@lru_cache(maxsize=32)
+def zone_offsets(name: str) -> tuple[int, tuple[tuple[datetime, int], ...]]:
+    """(offset minutes before the first transition, ((UTC instant, offset minutes after), ...)).
+
+    Transitions of ``name`` between ZONE_TABLE_YEARS, found day by day and refined to the minute.
+    """
+    tz = ZoneInfo(name)
+
+    def minutes(at: datetime) -> int:
+        offset = at.astimezone(tz).utcoffset()
+        return int(offset.total_seconds() // 60) if offset is not None else 0
+
+    start = datetime(ZONE_TABLE_YEARS[0], 1, 1, tzinfo=UTC)
+    end = datetime(ZONE_TABLE_YEARS[1], 1, 1, tzinfo=UTC)
+    first = minutes(start)
+    out: list[tuple[datetime, int]] = []
+    at, current = start, first
+    while at < end:
+        nxt = at + timedelta(days=1)
+        if minutes(nxt) != current:
+            low, high = at, nxt  # the change happens in (low, high]
+            while high - low > timedelta(minutes=1):
+                mid = low + (high - low) / 2
+                if minutes(mid) == current:
+                    low = mid
+                else:
+                    high = mid
+            current = minutes(nxt)
+            out.append((high.replace(second=0, microsecond=0), current))
+        at = nxt
+    return first, tuple(out)
+
+
+def _sqlite_offset_case(name: str, operand: str, *, local: bool, sign: int,
+                        years: tuple[int, int]) -> str:
+    """``CASE`` giving the '+N minutes' modifier for ``operand`` (UTC text; local if ``local``).
+
+    Only the transitions of ``years`` (inclusive) are written out; an instant outside them
+    takes the offset in effect at the nearer edge (keeps the statement small for SQLite).
+    """
+    first, transitions = zone_offsets(name)
+    low, high = max(years[0], ZONE_TABLE_YEARS[0]), min(years[1], ZONE_TABLE_YEARS[1] - 1)
+    before_low = [t for t in transitions if t[0].year < low]
+    if before_low:
+        first = before_low[-1][1]
+    transitions = tuple(t for t in transitions if low <= t[0].year <= high)
+
+    def modifier(minutes: int) -> str:
+        return f"'{sign * minutes:+d} minutes'"
+
+    if not transitions:
+        return modifier(first)
+    offsets = [first, *(after for _, after in transitions)]
+    # in local wall time, a transition happens at its instant + the offset before it
+    bounds = [sqlite_text(at + timedelta(minutes=offsets[i]) if local else at)
+              for i, (at, _) in enumerate(transitions)]
+    # Dispatch on the year first (two levels keep SQLite's parser stack shallow)
+    arms = []
+    for year in range(low, high + 1):
+        start = f"{year:04d}"
+        index = sum(1 for b in bounds if b < start)  # offsets[index] is in effect on 1 Jan
+        inside = [(i, b) for i, b in enumerate(bounds) if b[:4] == start]
+        if not inside:
+            arms.append(f"WHEN '{start}' THEN {modifier(offsets[index])}")
+            continue
+        tests = " ".join(f"WHEN {operand} < '{b}' THEN {modifier(offsets[i])}" for i, b in inside)
+        arms.append(f"WHEN '{start}' THEN CASE {tests} ELSE {modifier(offsets[inside[-1][0] + 1])} "
+                    "END")
+    before = bounds[0][:4]
+    return (f"CASE WHEN {operand} < '{before}' THEN {modifier(first)} "
+            f"ELSE CASE substr({operand}, 1, 4) {' '.join(arms)} ELSE {modifier(offsets[-1])} END "
+            "END")
+
+
+class local_date(FunctionElement):
+    """The calendar date, in IANA zone ``zone``, of a UTC instant column (via ``utc_ts``)."""
+
+    type = Date()
+    inherit_cache = False
+    name = "local_date"
+
+    def __init__(self, column: ColumnElement[Any], zone: str,
+                 years: tuple[int, int] = ZONE_TABLE_YEARS):
+        _zone_literal(zone)
+        self.zone = zone
+        self.years = years  # SQLite only: the years whose zone transitions are written out
+        super().__init__(column)
+
+
+@compiles(local_date)
+def _local_date_default(element: local_date, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(next(iter(element.clauses)), **kw)
+    return (f"CAST((to_timestamp(extract(epoch from {col})) AT TIME ZONE "
+            f"{_zone_literal(element.zone)}) AS DATE)")
+
+
+@compiles(local_date, "duckdb")
+def _local_date_duckdb(element: local_date, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(next(iter(element.clauses)), **kw)
+    return (f"CAST(timezone({_zone_literal(element.zone)}, "
+            f"timezone('UTC', make_timestamp(epoch_us({col})))) AS DATE)")
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element: local_date, compiler: Any, **kw: Any) -> str:
+    col = f"strftime('{SQLITE_FORMAT}', {compiler.process(next(iter(element.clauses)), **kw)})"
+    case = _sqlite_offset_case(element.zone, col, local=False, sign=1, years=element.years)
+    return f"date({col}, {case})"
+
+
+class zone_day_start(FunctionElement):
+    """The UTC instant at which a calendar date begins in zone ``zone``, in ``utc_ts`` form."""
+
+    type = DateTime()
+    inherit_cache = False
+    name = "zone_day_start"
+
+    def __init__(self, day: ColumnElement[Any], zone: str,
+                 years: tuple[int, int] = ZONE_TABLE_YEARS):
+        _zone_literal(zone)
+        self.zone = zone
+        self.years = years  # SQLite only, as for ``local_date``
+        super().__init__(day)
+
+
+@compiles(zone_day_start)
+def _zone_day_start_default(element: zone_day_start, compiler: Any, **kw: Any) -> str:
+    day = compiler.process(next(iter(element.clauses)), **kw)
+    return f"(CAST({day} AS TIMESTAMP) AT TIME ZONE {_zone_literal(element.zone)})"
+
+
+@compiles(zone_day_start, "duckdb")
+def _zone_day_start_duckdb(element: zone_day_start, compiler: Any, **kw: Any) -> str:
+    day = compiler.process(next(iter(element.clauses)), **kw)
+    return (f"timezone('UTC', timezone({_zone_literal(element.zone)}, "
+            f"CAST({day} AS TIMESTAMP)))")
+
+
+@compiles(zone_day_start, "sqlite")
+def _zone_day_start_sqlite(element: zone_day_start, compiler: Any, **kw: Any) -> str:
+    day = compiler.process(next(iter(element.clauses)), **kw)
+    midnight = f"(date({day}) || ' 00:00:00.000')"
+    case = _sqlite_offset_case(element.zone, midnight, local=True, sign=-1, years=element.years)
+    return f"strftime('{SQLITE_FORMAT}', {midnight}, {case})"
+
+
+class as_date(FunctionElement):
+    """A date column as a DATE, whether the loader stored DATE or ISO text (target-duckdb)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "as_date"
+
+
+@compiles(as_date)
+def _as_date_default(element: as_date, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(next(iter(element.clauses)), **kw)} AS DATE)"
+
+
+@compiles(as_date, "sqlite")
+def _as_date_sqlite(element: as_date, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(next(iter(element.clauses)), **kw)})"

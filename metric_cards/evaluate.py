@@ -147,7 +147,8 @@ def aggregate_query(card: CardDefinition, params: CardParams, as_of: datetime, w
         fields += [f for f in b.fields if f not in fields]
     has_key = attribution_of(card) is not None
     shipments = shipment_set(card, params, as_of=as_of, start=prior.start, end=window.end,
-                             schema=schema, fields=fields or ("carrier",)).subquery("card_set")
+                             schema=schema, fields=fields or ("carrier",),
+                             timezone=window.timezone).subquery("card_set")
     day_ends = [day_start_utc(d + timedelta(days=1), zone(window.timezone))
                 for d in local_days(window)]
     bucket = case((shipments.c.anchor_at < instant(window.start), PRIOR_BUCKET),

@@ -22,6 +22,7 @@ from sqlalchemy.sql.selectable import Subquery
 
 from metric_cards.definitions import TIMESTAMP_FIELDS
 from metric_cards.dialect import instant, plus_hours, utc_ts
+from metric_cards.promises import promise_condition
 
 FORWARD_PROGRESS = ("in_transit", "out_for_delivery", "delivered")
 AUTO_RESOLVE_HOURS = 72
@@ -46,6 +47,9 @@ class FilterCompiler:
     as_of: datetime
     switches: dict[str, bool]
     flags: list[EventFlag] = field(default_factory=list)
+    timezone: str = "UTC"  # the card's zone: promised days are judged in it
+    promise_basis: str = "day"
+    years: tuple[int, int] = (1990, 2060)  # years around the evaluation (SQLite zone tables)
 
     def enabled(self, cond: dict[str, Any]) -> bool:
         when = cond.get("when")
@@ -73,6 +77,9 @@ class FilterCompiler:
             if not parts:
                 return None
             return or_(*parts) if len(parts) > 1 else parts[0]
+        if "promise" in cond:
+            return promise_condition(self.shipments, cond["promise"], self.timezone,
+                                     self.promise_basis, self.years)
         if "has_event" in cond:
             flag = self.event_flag(cond["has_event"]["where"], attribution)
             self.flags.append(flag)

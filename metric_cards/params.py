@@ -29,6 +29,7 @@ class CardParams:
     warn: float | None
     critical: float | None
     min_sample: int
+    promise_basis: str | None = None  # "day" / "instant" for cards that judge promises
 
     def switches(self) -> dict[str, bool]:
         return {"exclude_returns": self.exclude_returns,
@@ -40,6 +41,8 @@ class CardParams:
         out["carriers"] = list(self.carriers) if self.carriers is not None else None
         out[warn_name] = out.pop("warn")
         out[critical_name] = out.pop("critical")
+        if out["promise_basis"] is None:
+            del out["promise_basis"]
         return out
 
 
@@ -51,7 +54,8 @@ def threshold_names(card: CardDefinition) -> tuple[str, str]:
 
 def valid_names(card: CardDefinition) -> list[str]:
     """Every parameter name ``card`` accepts."""
-    return sorted([*card.switch_defaults, "carriers", *threshold_names(card), "min_sample"])
+    return sorted([*card.switch_defaults, *card.choice_defaults, "carriers",
+                   *threshold_names(card), "min_sample"])
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
@@ -97,8 +101,11 @@ def resolve(card: CardDefinition, overrides: Mapping[str, Any] | None = None) ->
     carriers = tuple(card.carriers) if card.carriers else None
     if "carriers" in overrides:
         carriers = _carriers(overrides["carriers"])
+    promise_basis = card.choice_defaults.get("promise_basis")
+    if "promise_basis" in overrides:
+        promise_basis = _choice(card, "promise_basis", overrides["promise_basis"])
     return CardParams(switches["exclude_returns"], switches.get("include_transient", True),
-                      carriers, warn, critical, min_sample)
+                      carriers, warn, critical, min_sample, promise_basis)
 
 
 def _boolean(key: str, value: Any) -> bool:
@@ -110,6 +117,14 @@ def _boolean(key: str, value: Any) -> bool:
     if text in FALSE_WORDS:
         return False
     raise ParameterError(f"{key}={value!r}: expected a boolean (true or false)")
+
+
+def _choice(card: CardDefinition, key: str, value: Any) -> str:
+    allowed = card.data["parameters"][key]["values"]
+    text = str(value).strip().lower()
+    if text not in allowed:
+        raise ParameterError(f"{key}={value!r}: expected one of {', '.join(allowed)}")
+    return text
 
 
 def _integer(key: str, value: Any) -> int:

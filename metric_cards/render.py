@@ -46,6 +46,12 @@ def render(payload: dict[str, Any]) -> str:
                      f"{fmt(c['value'])} ({num(c['numerator'])} / {num(c['denominator'])}), "
                      f"change {delta}")
     lines.append(f"  Status: {payload['status'].upper()} ({payload['status_reason']})")
+    basis = payload.get("params", {}).get("promise_basis")
+    if basis is not None:
+        rule = ("by the end of the promised day" if basis == "day" else
+                "by the promised instant when the promise has a time, else by the end of its day")
+        lines.append(f"  On time = delivered {rule} in {payload['timezone']} "
+                     f"(promise_basis={basis})")
     for name, rows in payload["breakdowns"].items():
         lines.append("")
         if rows and "share_of_total" in rows[0] and "denominator" not in rows[0]:

@@ -23,6 +23,7 @@ from metric_cards.definitions import CardDefinition
 from metric_cards.dialect import instant, utc_ts
 from metric_cards.filters import FilterCompiler
 from metric_cards.params import CardParams
+from metric_cards.promises import promised_day_start
 from metric_cards.warehouse import ContractTables, contract_tables
 
 DEFAULT_FIELDS = ("carrier", "is_return")
@@ -39,15 +40,23 @@ def attribution_of(card: CardDefinition) -> tuple[str, tuple[str, ...]] | None:
 def shipment_set(card: CardDefinition, params: CardParams, *, as_of: datetime,
                  start: datetime, end: datetime, schema: str | None = "raw",
                  tables: ContractTables | None = None,
-                 fields: Iterable[str] = DEFAULT_FIELDS) -> Select[Any]:
+                 fields: Iterable[str] = DEFAULT_FIELDS,
+                 timezone: str | None = None) -> Select[Any]:
     """Shipments of the denominator with anchor in ``[start, end)``, flagged for the numerator.
 
     ``as_of`` bounds which events count (``occurred_at <= as_of``) and instant comparisons.
+    ``timezone`` (default: the card's) is the zone promised days are judged in; the anchor
+    ``promised_day`` is the instant the promised day begins there.
     """
     t = tables or contract_tables(schema)
     ship = t.shipments
-    compiler = FilterCompiler(ship, t.tracking_events, as_of, params.switches())
-    anchor = utc_ts(ship.c[card.anchor])
+    zone = timezone or card.timezone
+    years = (start.year - 1, max(end, as_of).year + 1)
+    compiler = FilterCompiler(ship, t.tracking_events, as_of, params.switches(),
+                              timezone=zone, promise_basis=params.promise_basis or "day",
+                              years=years)
+    anchor = (promised_day_start(ship, zone, years) if card.anchor == "promised_day"
+              else utc_ts(ship.c[card.anchor]))
     where: list[ColumnElement[Any]] = [anchor >= instant(start), anchor < instant(end)]
     if params.exclude_returns:
         where.append(or_(ship.c.is_return.is_(None), ship.c.is_return == false()))

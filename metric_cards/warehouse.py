@@ -1,4 +1,4 @@
-"""SQLAlchemy Core tables for the warehouse data contract (shared/specs/data-contract.md).
+"""SQLAlchemy Core tables for the warehouse data contract (docs/data-contract.md).
 
 Cards and reconciliation read only these tables and columns, so any Singer target's warehouse
 works. ``contract_tables(schema)`` binds them to a schema (``raw`` for the DuckDB loader by
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ def contract_tables(schema: str | None = "raw") -> ContractTables:
         Column("is_return", Boolean),
         Column("status", String),
         Column("promised_delivery_at", DateTime(timezone=True)),
+        Column("promised_delivery_date", Date),
         Column("delivered_at", DateTime(timezone=True)),
         Column("is_terminal", Boolean),
         Column("updated_at", DateTime(timezone=True)),

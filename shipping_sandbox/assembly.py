@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .journeys import ExceptionPlan, Lane, auto_resolved, build_events
 from .phrasebook import CarrierBook, Phrasebook
 from .places import Places
+from .promises import Promises, default_promises
 from .traffic import Traffic
 from .world import Shipment
 
@@ -51,11 +52,12 @@ def tracking_number(rng: random.Random, book: CarrierBook, order_id: int) -> str
 
 class ShipmentFactory:
     def __init__(self, rng: random.Random, phrasebook: Phrasebook, places: Places,
-                 traffic: Traffic) -> None:
+                 traffic: Traffic, promises: Promises | None = None) -> None:
         self.rng = rng
         self.phrasebook = phrasebook
         self.places = places
         self.traffic = traffic
+        self.promises = promises or default_promises()
 
     def build(self, order_id: int, spec: Spec) -> Shipment:
         rng = self.rng
@@ -73,7 +75,12 @@ class ShipmentFactory:
                     recipient.name.split(" ")[-1])
         journey = build_events(rng, book, spec.created, lane, spec.plan)
         service_index = rng.randrange(len(book.services))
-        transit_days = 5 if customs else (3 if spec.country != "IT" else 2)
+        # the promise draws nothing from ``rng``: it follows from carrier, service, lane and
+        # the collection scan
+        collected = next((e.date for e in journey.events if e.code != 1), spec.created)
+        lane_kind = "customs" if customs else ("eu" if spec.country != "IT" else "domestic")
+        est_delivery = self.promises.est_delivery(spec.carrier, book.services[service_index],
+                                                  lane_kind, collected, to_address)
         for event in journey.events:
             if (event.truth_category is not None
                     and rng.random() < self.traffic.portal_disagreement):
@@ -107,7 +114,7 @@ class ShipmentFactory:
             tracking_number=tracking_number(rng, book, order_id),
             created=spec.created,
             shipped=shipped,
-            est_delivery=spec.created + transit_days * DAY,
+            est_delivery=est_delivery,
             is_return=spec.is_return,
             from_address=from_address,
             to_address=to_address,

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tap_shipping_exceptions.errors import ResponseFormatError
+from tap_shipping_exceptions.promises import read_promise
 
 _SPACES = re.compile(r"\s+")
 _INTEGER = re.compile(r"[ \t]*(-?[0-9]{1,19})[ \t]*")  # ASCII digits only: not "²", not "--5"
@@ -236,9 +237,10 @@ class RecordBuilder:
         shipped_date = _positive(order.get("ShippedDate"))
         first_scan = next((e.occurred for e in events if e.code != 1), None)
         shipped = shipped_date or first_scan
-        promised = _positive(order.get("EstDeliveryDate"))
-        if promised is None and tracking_body is not None:
-            promised = _positive(tracking_body.get("est_delivery_date"))
+        promise = read_promise(
+            [(order.get("EstDeliveryDate"), "Order.EstDeliveryDate"),
+             ((tracking_body or {}).get("est_delivery_date"), "GetTracking.est_delivery_date")],
+            subject=f"shipment={shipment_id} carrier={carrier}")
         delivered = next((e.occurred for e, c in zip(events, classifications, strict=True)
                           if c.milestone == "delivered"), None)
         status = classifications[-1].milestone if classifications else NO_EVENT_STATUS
@@ -256,7 +258,8 @@ class RecordBuilder:
             "destination_country": _country(order.get("to_address")),
             "is_return": bool(_positive(order.get("IsReturn"))),
             "status": status,
-            "promised_delivery_at": iso_utc(promised) if promised else None,
+            "promised_delivery_at": iso_utc(promise.at) if promise.at else None,
+            "promised_delivery_date": promise.day.isoformat() if promise.day else None,
             "delivered_at": iso_utc(delivered) if delivered else None,
             "is_terminal": is_terminal,
             "updated_at": iso_utc(updated),

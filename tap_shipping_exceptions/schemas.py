@@ -34,7 +34,11 @@ SHIPMENTS = th.PropertiesList(
     _str("destination_country", "ISO 3166-1 alpha-2 of the recipient address"),
     th.Property("is_return", th.BooleanType, description="True for an Easy Return leg"),
     _str("status", "Milestone of the latest tracking event (info_received when none yet)"),
-    _ts("promised_delivery_at", "EstDeliveryDate, else GetTracking est_delivery_date; null if 0"),
+    _ts("promised_delivery_at", "Time-window promise (EstDeliveryDate / est_delivery_date given "
+        "with a time of day); null for a day promise or none"),
+    th.Property("promised_delivery_date", th.DateType(nullable=True),
+                description="Promised delivery day (EstDeliveryDate / est_delivery_date given as "
+                            "a date); null for a time-window promise or none"),
     _ts("delivered_at", "First delivered event"),
     th.Property("is_terminal", th.BooleanType,
                 description="Delivered, returned, cancelled, lost or destroyed"),

@@ -30,8 +30,11 @@ def seeded_rows(seed: int = 7, count: int = 400) -> Rows:
         delivered = (created + timedelta(hours=rnd.randrange(20, 160))
                      if rnd.random() < 0.8 else None)
         sid = f"s{i}"
+        kind = rnd.choice(["day", "day", "instant", "none"])   # how the promise was given
         r.ship(sid, iso(created), carrier=rnd.choice(CARRIERS), is_return=rnd.random() < 0.08,
-               destination=rnd.choice(["IT", "IT", "GB", "CH"]), promised=iso(promised),
+               destination=rnd.choice(["IT", "IT", "GB", "CH"]),
+               promised=iso(promised) if kind == "instant" else None,
+               promised_day=promised.date().isoformat() if kind == "day" else None,
                delivered=iso(delivered) if delivered else None)
         at = created
         for _ in range(rnd.randrange(0, 5)):

@@ -13,27 +13,32 @@ def test_on_time_delivery_rate(run):
     r = Rows()
     r.ship("on_time", "2026-02-28T10:00:00Z", promised="2026-03-03T18:00:00Z",
            delivered="2026-03-03T18:00:00Z")            # equal to the promise: on time
-    r.ship("late", "2026-02-28T10:00:00Z", promised="2026-03-03T18:00:00Z",
-           delivered="2026-03-03T18:00:01Z")
+    r.ship("late_in_the_day", "2026-02-28T10:00:00Z", promised="2026-03-03T18:00:00Z",
+           delivered="2026-03-03T18:00:01Z")            # after the instant, on the promised day
+    r.ship("next_day", "2026-02-28T10:00:00Z", promised_day="2026-03-03",
+           delivered="2026-03-04T10:00:00Z")
     r.ship("no_promise", "2026-02-28T10:00:00Z", delivered="2026-03-03T10:00:00Z")
     r.ship("undelivered", "2026-03-01T10:00:00Z", promised="2026-03-03T18:00:00Z")
     r.ship("delivered_today", "2026-03-10T10:00:00Z", promised="2026-03-13T18:00:00Z",
            delivered="2026-03-12T07:00:00Z")            # today: not in the window
     p = run(r, "on_time_delivery_rate", AS_OF)
-    assert (p["numerator"], p["denominator"]) == (1, 2)
+    assert (p["numerator"], p["denominator"]) == (2, 3)
+    assert p["timezone"] == "Europe/Rome" and p["params"]["promise_basis"] == "day"
     assert p["direction"] == "higher_is_better"
     assert p["thresholds"] == {"warn_below": 0.95, "critical_below": 0.9}
     assert p["status"] == "critical"
+    p = run(r, "on_time_delivery_rate", AS_OF, params={"promise_basis": "instant"})
+    assert (p["numerator"], p["denominator"]) == (1, 3)
 
 
 def test_otd_by_route_rows(run):
     r = Rows()
     r.ship("a", "2026-02-28T10:00:00Z", carrier="poste_italiane", destination="GB",
-           promised="2026-03-03T18:00:00Z", delivered="2026-03-04T10:00:00Z")
+           promised_day="2026-03-03", delivered="2026-03-04T10:00:00Z")
     r.ship("b", "2026-02-28T10:00:00Z", carrier="poste_italiane", destination="GB",
-           promised="2026-03-03T18:00:00Z", delivered="2026-03-02T10:00:00Z")
+           promised_day="2026-03-03", delivered="2026-03-02T10:00:00Z")
     r.ship("c", "2026-02-28T10:00:00Z", carrier="brt", destination="IT",
-           promised="2026-03-03T18:00:00Z", delivered="2026-03-02T10:00:00Z")
+           promised_day="2026-03-03", delivered="2026-03-02T10:00:00Z")
     p = run(r, "otd_by_route", AS_OF)
     rows = {row["key"]: row for row in p["breakdowns"]["by_route"]}
     assert set(rows) == {"poste_italiane IT→GB", "brt IT→IT"}
@@ -45,13 +50,15 @@ def test_otd_by_route_rows(run):
 
 def test_late_shipments_counts_late_and_undelivered(run):
     r = Rows()
-    r.ship("late", "2026-02-28T10:00:00Z", promised="2026-03-03T18:00:00Z",
+    r.ship("late", "2026-02-28T10:00:00Z", promised_day="2026-03-03",
            delivered="2026-03-04T10:00:00Z")
-    r.ship("on_time", "2026-02-28T10:00:00Z", promised="2026-03-03T18:00:00Z",
+    r.ship("on_time", "2026-02-28T10:00:00Z", promised_day="2026-03-03",
            delivered="2026-03-03T10:00:00Z")
-    r.ship("open", "2026-02-28T10:00:00Z", promised="2026-03-05T18:00:00Z")
-    r.ship("delivered_after_as_of", "2026-02-28T10:00:00Z", promised="2026-03-11T18:00:00Z",
+    r.ship("open", "2026-02-28T10:00:00Z", promised_day="2026-03-05")
+    r.ship("delivered_after_as_of", "2026-02-28T10:00:00Z", promised_day="2026-03-11",
            delivered="2026-03-12T09:00:00Z")
+    r.ship("promised_today", "2026-03-09T10:00:00Z", promised_day="2026-03-12")  # not in window
+    r.ship("no_promise", "2026-02-28T10:00:00Z")
     p = run(r, "late_shipments", AS_OF)
     assert p["kind"] == "count"
     assert (p["value"], p["numerator"], p["denominator"]) == (3.0, 3, 4)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,8 @@ class Rows:
 
     def ship(self, sid: str, created: str, *, carrier: str = "brt", is_return: bool = False,
              origin: str = "IT", destination: str = "IT", promised: str | None = None,
-             delivered: str | None = None, status: str = "in_transit") -> str:
+             delivered: str | None = None, status: str = "in_transit",
+             promised_day: str | None = None) -> str:
         self.shipments.append({
             "shipment_id": sid, "order_ref": f"o-{sid}", "carrier": carrier,
             "carrier_name": carrier.upper(), "carrier_service": None,
@@ -39,6 +40,7 @@ class Rows:
             "origin_country": origin, "destination_country": destination,
             "is_return": is_return, "status": status,
             "promised_delivery_at": ts(promised) if promised else None,
+            "promised_delivery_date": date.fromisoformat(promised_day) if promised_day else None,
             "delivered_at": ts(delivered) if delivered else None,
             "is_terminal": delivered is not None, "updated_at": ts(created), "raw": {}})
         return sid
@@ -64,7 +66,8 @@ NAIVE_DDL = {
         tracking_number varchar, created_at timestamp, shipped_at timestamp,
         origin_country varchar, destination_country varchar, is_return boolean,
         status varchar, promised_delivery_at timestamp, delivered_at timestamp,
-        is_terminal boolean, updated_at timestamp, raw json)""",
+        is_terminal boolean, updated_at timestamp, raw json,
+        promised_delivery_date varchar)""",
     "tracking_events": """create table raw.tracking_events (event_id varchar,
         shipment_id varchar, tracking_number varchar, carrier varchar,
         occurred_at timestamp, shippypro_code integer, carrier_code varchar, message varchar,
@@ -75,7 +78,9 @@ NAIVE_DDL = {
 
 
 def _naive(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: (v.replace(tzinfo=None) if isinstance(v, datetime) else v)
+    # as target-duckdb 0.8.0 writes them: naive UTC timestamps, dates as ISO text
+    return [{k: (v.replace(tzinfo=None) if isinstance(v, datetime)
+                 else v.isoformat() if isinstance(v, date) else v)
              for k, v in r.items()} for r in rows]
 
 
