@@ -26,7 +26,7 @@ from metric_cards.params import parse_assignments
 from metric_cards.registry import card_directory, card_files, check_references, get_card
 from metric_cards.registry import packaged_cards as _packaged
 
-EXTERNAL_SUBCOMMANDS: tuple[str, ...] = ("reconciliation.cli",)
+EXTERNAL_SUBCOMMANDS: tuple[str, ...] = ("reconciliation.cli", "reconciliation.report_cli")
 
 
 def add_warehouse_arguments(parser: argparse.ArgumentParser) -> None:

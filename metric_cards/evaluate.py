@@ -227,6 +227,7 @@ def build_payload(card: CardDefinition, params: CardParams, as_of: datetime, win
                         + annotations(prior.first_day, prior.last_day, "comparison")],
         "relations": relations_payload(card, comparison),
         "siblings": [{"card": s["card"], "reason": s["reason"]} for s in card.data["siblings"]],
+        "reconciliation_differences": list(card.data.get("reconciliation_differences", [])),
     }
     return payload
 
