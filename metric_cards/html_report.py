@@ -69,6 +69,7 @@ font-size:.92rem}
 dl.facts dt{color:var(--muted)}
 dl.facts dd{margin:0;font-variant-numeric:tabular-nums}
 h3{font-size:1rem;margin:18px 0 6px}
+.chart{max-width:680px}
 .chart svg{width:100%;height:auto;display:block}
 .chart text{font-size:12px;fill:#333;paint-order:stroke;stroke:#fafafa;stroke-width:3px}
 .scroll{overflow-x:auto}
@@ -86,6 +87,7 @@ transparent 0 3px,rgba(0,0,0,.28) 3px 5px)}
 .bar i{position:absolute;top:0;bottom:0;width:0;border-left:2px dashed #222}
 ul.notes{margin:4px 0;padding-left:1.2rem}
 ul.notes li{margin:3px 0}
+code{overflow-wrap:anywhere}
 .muted{color:var(--muted)}
 details summary{cursor:pointer;color:var(--muted);font-size:.88rem}
 footer{color:var(--muted);font-size:.8rem;margin:20px 0}
@@ -256,10 +258,7 @@ def _series_points(p: dict[str, Any]) -> list[tuple[str, float | None, int, int]
     out = []
     for row in p.get("series") or []:
         n, d = int(row["numerator"]), int(row["denominator"])
-        if p["kind"] == "ratio":
-            value = n / d if d else None
-        else:
-            value = float(n)
+        value = (n / d if d else None) if p["kind"] == "ratio" else float(n)
         out.append((row["date"], value, n, d))
     return out
 
@@ -284,8 +283,9 @@ def series_html(p: dict[str, Any]) -> str:
     def y(v: float) -> float:
         return top + plot_h * (1 - v / top_value)
 
-    svg = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-labelledby="t-{escape(p["card_id"])}">',
-           f'<title id="t-{escape(p["card_id"])}">Daily {escape(p["label"])} over the window, '
+    cid = escape(p["card_id"])
+    svg = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-labelledby="t-{cid}">',
+           f'<title id="t-{cid}">Daily {escape(p["label"])} over the window, '
            "with thresholds</title>",
            f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fafafa" '
            'stroke="#ccc"/>']
@@ -345,7 +345,8 @@ def breakdown_html(p: dict[str, Any], name: str, rows: list[dict[str, Any]]) -> 
     if shares:
         top = max((r.get("share_of_total") or 0.0) for r in rows) or 1.0
         body = "".join(
-            f'<tr data-key="{escape(r["key"])}"><th scope=row>{escape(category_label(r["key"]))}</th>'
+            f'<tr data-key="{escape(r["key"])}">'
+            f'<th scope=row>{escape(category_label(r["key"]))}</th>'
             f'<td class=num data-field="numerator">{count(r["numerator"])}</td>'
             f'<td class=num data-field="share">{escape(pct(r.get("share_of_total")))}</td>'
             f'<td class=barcell><div class="bar"><span style="width:'
@@ -426,7 +427,8 @@ def quality_html(p: dict[str, Any]) -> str:
     fresh = p.get("freshness") or {}
     if fresh:
         lag = fresh.get("lag_hours")
-        notes.append(f"Freshness: latest event synced {escape(fresh.get('latest_synced_at') or 'never')}"
+        synced = escape(fresh.get("latest_synced_at") or "never")
+        notes.append(f"Freshness: latest event synced {synced}"
                      + (f" ({lag:g} h before the reading)" if lag is not None else ""))
     quality = p.get("data_quality") or {}
     coverage = quality.get("classification_coverage", p.get("classification_coverage"))
