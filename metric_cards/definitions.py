@@ -209,6 +209,9 @@ def _semantic_problem(data: dict[str, Any], path: Path | None) -> Problem | None
             problem = _condition_problem(cond, [*base, i], declared)
             if problem:
                 return problem
+    problem = _stall_problem(data)
+    if problem:
+        return problem
     seen: set[str] = set()
     for i, b in enumerate(data.get("breakdowns", [])):
         if b["id"] in seen:
@@ -220,6 +223,23 @@ def _semantic_problem(data: dict[str, Any], path: Path | None) -> Problem | None
                 return (["breakdowns", i, "first_event"],
                         "a first_event breakdown expects exactly one top-level has_event "
                         f"condition in measures.numerator.filters, found {len(events)}")
+    return None
+
+
+def _stall_problem(data: dict[str, Any]) -> Problem | None:
+    """A stall card is a ratio read at the instant; last_milestone exists only there."""
+    stall = "stall" in data
+    if stall and data["kind"] != "ratio":
+        return ["kind"], "a stall card is a ratio of in-flight shipments: expected kind 'ratio'"
+    if stall and data["time"]["anchor"] != "created_at":
+        return ["time", "anchor"], ("a stall card looks back over shipments by created_at: "
+                                    "expected anchor 'created_at'")
+    for i, b in enumerate(data.get("breakdowns", [])):
+        if not stall and "last_milestone" in b.get("fields", ()):
+            return (["breakdowns", i, "fields"],
+                    "field 'last_milestone' exists only on stall cards (add a 'stall' block)")
+        if stall and "first_event" in b:
+            return ["breakdowns", i, "first_event"], "a stall card takes field breakdowns only"
     return None
 
 

@@ -76,6 +76,10 @@ def evaluate(card: CardDefinition | str, engine: Engine | str, as_of: datetime |
     try:
         with connect(eng) as conn:
             require_tables(conn, schema)
+            if "stall" in definition.data:  # read at the instant (metric_cards.stalled)
+                from metric_cards.stalled import evaluate_stalled
+                return evaluate_stalled(conn, definition, resolved, moment, timezone, schema,
+                                        latest_sync(conn, schema))
             reading = aggregate(conn, definition, resolved, moment, window, prior, schema)
             watermark = latest_sync(conn, schema)
     finally:

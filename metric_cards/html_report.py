@@ -231,9 +231,10 @@ def comparison_html(p: dict[str, Any]) -> str:
     if not c:
         return ""
     cw = c["window"]
-    span = f"{escape(cw['first_day'])} to {escape(cw['last_day'])}"
+    span = (f"at {escape(c['as_of'])}" if c.get("as_of")
+            else f"in the prior window {escape(cw['first_day'])} to {escape(cw['last_day'])}")
     if c["status"] == "not_evaluable":
-        body = f"not evaluable (no shipments in the prior window {span})"
+        body = f"not evaluable (no shipments {span})"
         delta = ""
     else:
         if c.get("delta_pp") is not None:
@@ -248,7 +249,7 @@ def comparison_html(p: dict[str, Any]) -> str:
         arrow = "▲" if d > 0 else ("▼" if d < 0 else "=")
         word = "no change" if d == 0 else ("better" if better else "worse")
         body = (f"{escape(figure(p, c['value']))} ({count(c['numerator'])} / "
-                f"{count(c['denominator'])}) in {span}; change "
+                f"{count(c['denominator'])}) {span}; change "
                 f'<strong data-field="delta">{escape(delta)}</strong> {arrow} {word}')
     return (f'<dl class="facts"><dt>vs prior window</dt><dd data-field="comparison">{body}'
             "</dd></dl>")
