@@ -135,6 +135,14 @@ def category_label(key: str) -> str:
     return " / ".join([words[0].capitalize(), *words[1:]])
 
 
+def share_label(breakdown: str, key: str) -> str:
+    """Row label of a share breakdown: categories as the vendor card writes them, other keys
+    (milestones) in words: ``available_for_pickup`` → ``Available for pickup``."""
+    if breakdown == "by_category":
+        return category_label(key)
+    return key.replace("_", " ").capitalize()
+
+
 def status_badge(status: str, small: bool = False) -> str:
     word = STATUS_WORDS.get(status, status.upper())
     shape = STATUS_SHAPES.get(status, STATUS_SHAPES["not_evaluable"])
@@ -194,7 +202,8 @@ def card_html(p: dict[str, Any], present: set[str],
     w = p["window"]
     parts = [f'<article class="card" id="card-{cid}" data-card="{cid}">',
              f"<h2>{escape(p['label'])}</h2>",
-             f'<p class="sub"><code>{cid}</code> · as of {escape(p["as_of"])} · window '
+             f'<p class="sub"><code>{cid}</code> · as of {escape(p["as_of"])} · '
+             f'{"look-back (created)" if p.get("stall") else "window"} '
              f"{escape(w['first_day'])} to {escape(w['last_day'])} ({escape(p['timezone'])})</p>",
              headline_html(p), comparison_html(p), series_html(p)]
     for name, rows in (p.get("breakdowns") or {}).items():
@@ -223,7 +232,21 @@ def headline_html(p: dict[str, Any]) -> str:
         f"<dt>Status</dt><dd>{escape(p['status_reason'])}</dd>"
         f'<dt>Thresholds</dt><dd data-field="thresholds">{escape(_threshold_text(p))}</dd>'
         f'<dt>{level}interval</dt><dd data-field="interval">{escape(interval)}</dd>'
-        "</dl>")
+        f"{stall_rule_html(p)}</dl>")
+
+
+def stall_rule_html(p: dict[str, Any]) -> str:
+    stall = p.get("stall")
+    if not stall:
+        return ""
+    per = ", ".join(f"{k} {v}" for k, v in sorted(stall.get("per_carrier", {}).items()))
+    cutoffs = stall.get("cutoffs", {})
+    cut = "; ".join(("others" if k == "*" else k) + f" before {v}"
+                    for k, v in sorted(cutoffs.items(), key=lambda kv: kv[0] != "*"))
+    return (f"<dt>Stalled when</dt><dd>no carrier event for {stall['business_days']} or more "
+            f"whole business days ({escape(stall.get('calendar', ''))} calendar: weekends and "
+            f"public holidays excluded{escape('; per carrier: ' + per) if per else ''}), i.e. "
+            f"last event {escape(cut)}</dd>")
 
 
 def comparison_html(p: dict[str, Any]) -> str:
@@ -305,7 +328,7 @@ def series_html(p: dict[str, Any]) -> str:
         yy = y(float(prior))
         svg.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{yy:.1f}" y2="{yy:.1f}" '
                    'stroke="#56b4e9" stroke-width="2" stroke-dasharray="1 3"/>'
-                   f'<text x="{left + 4}" y="{yy - 4:.1f}">prior window '
+                   f'<text x="{left + 4}" y="{yy + 15:.1f}">prior window '
                    f"{escape(pct(prior))}</text>")
     path, run = [], False
     for i, (_, v, _, _) in enumerate(points):
@@ -347,7 +370,7 @@ def breakdown_html(p: dict[str, Any], name: str, rows: list[dict[str, Any]]) -> 
         top = max((r.get("share_of_total") or 0.0) for r in rows) or 1.0
         body = "".join(
             f'<tr data-key="{escape(r["key"])}">'
-            f'<th scope=row>{escape(category_label(r["key"]))}</th>'
+            f'<th scope=row>{escape(share_label(name, r["key"]))}</th>'
             f'<td class=num data-field="numerator">{count(r["numerator"])}</td>'
             f'<td class=num data-field="share">{escape(pct(r.get("share_of_total")))}</td>'
             f'<td class=barcell><div class="bar"><span style="width:'
@@ -429,8 +452,13 @@ def quality_html(p: dict[str, Any]) -> str:
     if fresh:
         lag = fresh.get("lag_hours")
         synced = escape(fresh.get("latest_synced_at") or "never")
-        notes.append(f"Freshness: latest event synced {synced}"
-                     + (f" ({lag:g} h before the reading)" if lag is not None else ""))
+        if lag is None:
+            when = ""
+        elif lag >= 0:
+            when = f" ({lag:g} h before the reading)"
+        else:
+            when = " (after the reading instant: this is a reading of the past)"
+        notes.append(f"Freshness: latest event synced {synced}{when}")
     quality = p.get("data_quality") or {}
     coverage = quality.get("classification_coverage", p.get("classification_coverage"))
     if coverage is not None:

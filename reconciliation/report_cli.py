@@ -76,7 +76,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from .api import reconcile
 
-    if (args.portal_export or args.portal_rate is not None) != (args.portal_total is not None):
+    portal_given = bool(args.portal_export) or args.portal_rate is not None
+    if portal_given != (args.portal_total is not None):
         raise ValueError("--portal-total goes with --portal-export or --portal-rate "
                          "(give both or neither)")
     if args.out.suffix.lower() not in (".html", ".htm"):

@@ -224,3 +224,51 @@ def test_postgres_sql_snapshot():
             fh.write(text)
     with open(SNAPSHOT, encoding="utf-8") as fh:
         assert text == fh.read()
+
+
+def _postgres_url() -> str | None:
+    """A reachable PostgreSQL URL with an installed driver, or None."""
+    import importlib.util
+
+    base = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    for module, driver in (("psycopg2", "psycopg2"), ("psycopg", "psycopg")):
+        if importlib.util.find_spec(module):
+            return base.replace("postgresql://", f"postgresql+{driver}://", 1)
+    return None
+
+
+def test_postgres_in_another_session_zone_matches_the_hand_count():
+    """Same payload on Postgres (session zone America/Los_Angeles) as the hand count."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from metric_cards.evaluate import evaluate
+    from metric_cards.warehouse import contract_tables
+
+    url = _postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL driver installed (pip install -e '.[postgres]')")
+    schema = f"i14_stalled_{os.getpid()}"
+    engine = create_engine(url, connect_args={"options": "-c TimeZone=America/Los_Angeles"})
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        engine.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {url}: {str(exc).splitlines()[0]}")
+    try:
+        tables = contract_tables(schema)
+        tables.shipments.metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(tables.shipments.insert(), ROWS.shipments)
+            conn.execute(tables.tracking_events.insert(), ROWS.events)
+        p = evaluate(variant(per_carrier={"poste_italiane": 5}), engine, AS_OF,
+                     params={"min_sample": 0}, schema=schema)
+        assert (p["numerator"], p["denominator"]) == (5, 9)
+        assert [(r["shipment_id"], r["business_days_stalled"]) for r in p["list"]["rows"]] == [
+            ("a6", 11), ("a3", 5), ("p2", 5), ("a8", 4), ("a1", 3)]
+        assert (p["comparison"]["numerator"], p["comparison"]["denominator"]) == (2, 9)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
