@@ -146,3 +146,65 @@ def test_print_layout_keeps_the_cards(page_at, tmp_path):
         assert pdf.read_bytes().startswith(b"%PDF") and errors == []
     finally:
         page.emulate_media(media="screen")
+
+
+HOSTILE_CARRIER = '<img src="http://127.0.0.1:9/x.png" onerror="document.title=1">'
+HOSTILE_TRACKING = "</script><script>document.title='pwned'</script>&amp;"
+
+
+@pytest.fixture(scope="module")
+def stalled_report(tmp_path_factory):
+    """The stalled card's report on the hand-count fixture plus a shipment with hostile text."""
+    from tests.cards.test_stalled_shipments import AS_OF as STALL_AS_OF
+    from tests.cards.test_stalled_shipments import hand_rows
+    from tests.cards.warehouses import build
+
+    from .conftest import metric_cards
+
+    rows = hand_rows()
+    rows.ship("h1", "2026-03-30T08:00:00Z", carrier=HOSTILE_CARRIER)
+    rows.shipments[-1]["tracking_number"] = HOSTILE_TRACKING
+    directory = tmp_path_factory.mktemp("stalled")
+    engine, _ = build("duckdb", directory, rows)
+    engine.dispose()
+    url = f"duckdb:///{directory / 'wh.duckdb'}"
+    common = ("--warehouse", url, "--as-of", STALL_AS_OF, "--set", "min_sample=0")
+    payload = json.loads(metric_cards("evaluate", "stalled_shipments", *common,
+                                      "--format", "json"))
+    out = directory / "stalled.html"
+    metric_cards("report", "stalled_shipments", *common, "--out", str(out))
+    return out, payload
+
+
+def test_stalled_list_matches_json_and_hostile_text_stays_text(browser_context, stalled_report):
+    out, payload = stalled_report
+    page = browser_context.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto(out.resolve().as_uri(), wait_until="load")
+        page.wait_for_timeout(300)
+        assert errors == [] and requests == [out.resolve().as_uri()]
+        assert page.title() == "Shipping metric cards"
+        assert page.locator("img").count() == 0
+        assert page.locator("script").count() == 1   # the inert JSON data block
+        card = page.locator("#card-stalled_shipments")
+        assert clean(card.locator('.headline [data-field="value"]').inner_text()) == \
+            as_percent(payload["value"])
+        cells = card.locator('table[data-list="shipments"] tbody tr')
+        listed = payload["list"]["rows"]
+        assert cells.count() == len(listed) == payload["numerator"]
+        for i, row in enumerate(listed):
+            texts = [clean(t) for t in cells.nth(i).locator("td").all_inner_texts()]
+            assert texts == [row["shipment_id"], row["tracking_number"], row["carrier"],
+                             row["last_milestone"], row["last_event_at"],
+                             str(row["business_days_stalled"])]
+        hostile = [r for r in listed if r["shipment_id"] == "h1"]
+        assert hostile and hostile[0]["carrier"] == HOSTILE_CARRIER
+        carriers = card.locator('table[data-breakdown="by_carrier"] tbody th')
+        assert HOSTILE_CARRIER in carriers.all_inner_texts()
+    finally:
+        page.close()
