@@ -12,6 +12,7 @@ every text that comes from data (card text, carrier names, shipment ids) is esca
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
@@ -287,6 +288,20 @@ def _series_points(p: dict[str, Any]) -> list[tuple[str, float | None, int, int]
     return out
 
 
+def nice_ticks(top: float, count: int = 4, integer: bool = False) -> list[float]:
+    """Round axis values 0, step, 2·step … below ``top`` (step 1, 2, 2.5 or 5 x 10^k;
+    whole numbers only when ``integer``)."""
+    if top <= 0:
+        return [0.0]
+    raw = top / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    if integer:
+        magnitude = max(magnitude, 1)
+    steps = (1, 2, 5, 10) if integer else (1, 2, 2.5, 5, 10)
+    step = next(m * magnitude for m in steps if m * magnitude >= raw)
+    return [i * step for i in range(int(top / step + 1e-9) + 1)]
+
+
 def series_html(p: dict[str, Any]) -> str:
     points = _series_points(p)
     if not points:
@@ -313,8 +328,7 @@ def series_html(p: dict[str, Any]) -> str:
            "with thresholds</title>",
            f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fafafa" '
            'stroke="#ccc"/>']
-    for frac in (0, 0.5, 1):
-        v = top_value / 1.12 * frac
+    for v in nice_ticks(top_value, integer=not ratio):
         svg.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">'
                    f"{escape(figure(p, v) if ratio else count(round(v)))}</text>")
     dashes = {0: "6 4", 1: "10 3 2 3"}
