@@ -7,6 +7,7 @@ in this one file (the suite runs with xdist's `--dist loadfile`) and run in orde
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,7 @@ from metric_cards.evaluate import open_engine
 from metric_cards.windows import parse_instant
 from reconciliation.api import reconcile
 
-from .conftest import AS_OF, MeltanoProject, cli_json, emitted_records
+from .conftest import AS_OF, BIN, MeltanoProject, cli_json, emitted_records, run
 
 pytestmark = pytest.mark.e2e
 STREAMS = ("carriers", "shipments", "tracking_events")
@@ -70,6 +71,24 @@ def test_exception_rate_card_reads_as_the_seed(first_run: dict[str, int],
                            "customs_border": 56, "damage_lost": 38, "other": 0}
     by_carrier = {r["key"]: r["numerator"] for r in card["breakdowns"]["by_carrier"]}
     assert by_carrier == {"brt": 150, "poste_italiane": 180, "dhl_express": 50, "gls": 84}
+
+
+def test_stalled_card_and_report_on_the_pipeline_warehouse(
+        first_run: dict[str, int], worked_example_project: MeltanoProject,
+        tmp_path: Path) -> None:
+    """The figures docs/metric-cards.md gives for the stalled card, and the HTML report."""
+    url = f"duckdb:///{worked_example_project.warehouse}"
+    card = cli_json("evaluate", "stalled_shipments", "--warehouse", url, "--schema", "raw",
+                    "--as-of", AS_OF)
+    assert (card["numerator"], card["denominator"], card["status"]) == (29, 1505, "ok")
+    assert {r["key"]: (r["numerator"], r["denominator"])
+            for r in card["breakdowns"]["by_carrier"]} == {
+        "poste_italiane": (15, 374), "brt": (11, 545), "gls": (2, 297), "dhl_express": (1, 289)}
+    assert card["list"]["total"] == 29 and len(card["list"]["rows"]) == 29
+    out = tmp_path / "cards.html"
+    run([str(BIN / "metric-cards"), "report", "stalled_shipments", "--warehouse", url,
+         "--schema", "raw", "--as-of", AS_OF, "--out", str(out)], dict(os.environ))
+    assert "29</span> / <span data-field=\"denominator\">1,505" in out.read_text("utf-8")
 
 
 @pytest.fixture(scope="module")
