@@ -445,6 +445,13 @@ def list_html(listing: dict[str, Any]) -> str:
 
 
 def _coverage_text(value: Any) -> str:
+    if isinstance(value, dict) and "value" in value and "events" in value:
+        text = (f"{pct(value['value'])} of {count(value['events'])} events with carrier text "
+                "were classified by the carrier's code, a message rule or the lexicon")
+        if value.get("exception_coded_events"):
+            text += (f"; exception-coded events: {pct(value.get('exception_coded_value'))} of "
+                     f"{count(value['exception_coded_events'])}")
+        return text
     if isinstance(value, int | float) and not isinstance(value, bool):
         return pct(float(value)) if 0 <= value <= 1 else count(value)
     if isinstance(value, dict):
