@@ -5,7 +5,9 @@ point in time ``t``: the in-flight set is the shipments created from the start o
 window (``time.window_days`` local days before ``t``'s day) up to ``t``, not delivered at ``t`` and
 with no terminal event (delivered, returned, cancelled) at or before ``t``. A shipment's reference
 instant is its last tracking event at or before ``t`` (else ``shipped_at``, else ``created_at``:
-parcels the carrier never scanned stall too, under the milestone ``no_carrier_scan``).
+parcels the carrier never scanned stall too, under the milestone ``no_carrier_scan``). A
+shipment the contract marks ``is_terminal`` (delivered, returned, cancelled, lost, destroyed)
+whose ``updated_at`` is at or before ``t`` is closed too.
 
 Business-day arithmetic stays in Python (``metric_cards.business_days``): for each carrier the
 engine binds the UTC instant at which the cutoff day starts in the card's zone, and the warehouse
@@ -123,7 +125,10 @@ def in_flight_set(card: CardDefinition, params: CardParams, rule: StallRule, *,
         source = source.outerjoin(flag.subquery, flag.subquery.c.shipment_id == s.c.shipment_id)
     where = [created >= instant(start), created <= at,
              or_(s.c.delivered_at.is_(None), utc_ts(s.c.delivered_at) > at),
-             terminal.c.shipment_id.is_(None)]
+             terminal.c.shipment_id.is_(None),
+             # closed by the carrier (lost, destroyed, …) no later than the reading instant
+             or_(s.c.is_terminal.is_(None), s.c.is_terminal == false(),
+                 s.c.updated_at.is_(None), utc_ts(s.c.updated_at) > at)]
     if params.exclude_returns:
         where.append(or_(s.c.is_return.is_(None), s.c.is_return == false()))
     if params.carriers:

@@ -5,6 +5,7 @@ Reading instant: Wednesday 8 April 2026, 08:00 UTC = 10:00 in Rome (CEST). Easte
 last carrier event on local day D are the business days strictly after D and before 8 April:
 
     Fri 20 Mar -> 23-27 Mar (5), 30 Mar-3 Apr (5), 7 Apr (1)  = 11
+    Wed 25 Mar -> 26, 27, 30, 31 Mar, 1, 2, 3, 7 Apr           = 8
     Mon 30 Mar -> 31 Mar, 1, 2, 3, 7 Apr                       = 5
     Tue 31 Mar -> 1, 2, 3, 7 Apr                               = 4
     Wed  1 Apr -> 2, 3, 7 Apr                                  = 3
@@ -36,7 +37,7 @@ from metric_cards.registry import get_card
 from metric_cards.stalled import StallRule, in_flight_set
 from metric_cards.windows import parse_instant, window_ending_before
 
-from .warehouses import Rows
+from .warehouses import Rows, ts
 
 AS_OF = "2026-04-08T08:00:00Z"
 SNAPSHOT = os.path.join(os.path.dirname(__file__), "snapshots",
@@ -67,9 +68,11 @@ def hand_rows() -> Rows:
     r.event("a4", "2026-03-25T10:00:00Z", milestone="delivered")
     # a5: delivered_at before the reading -> not in flight
     r.ship("a5", "2026-03-19T08:00:00Z", delivered="2026-04-08T07:00:00Z")
+    r.shipments[-1]["updated_at"] = ts("2026-04-08T07:00:00Z")
     r.event("a5", "2026-03-20T10:00:00Z", milestone="in_transit")
     # a6: delivered after the reading instant -> in flight at the reading, 11 business days
     r.ship("a6", "2026-03-19T08:00:00Z", delivered="2026-04-08T09:00:00Z")
+    r.shipments[-1]["updated_at"] = ts("2026-04-08T09:00:00Z")
     r.event("a6", "2026-03-20T10:00:00Z", milestone="in_transit")
     # a7: its only event comes after the reading: no scan yet, label on Tue 7 Apr -> 0 days
     r.ship("a7", "2026-04-07T08:00:00Z")
@@ -91,6 +94,15 @@ def hand_rows() -> Rows:
     # o1: created before the 30-day look-back (9 Mar .. 8 Apr) -> excluded
     r.ship("o1", "2026-03-01T08:00:00Z")
     r.event("o1", "2026-03-02T10:00:00Z", milestone="in_transit")
+    # l1: declared lost on 25 Mar (is_terminal, updated then) -> closed, not in flight
+    r.ship("l1", "2026-03-23T08:00:00Z", status="exception")
+    r.shipments[-1].update(is_terminal=True, updated_at=ts("2026-03-25T10:00:00Z"))
+    r.event("l1", "2026-03-25T10:00:00Z", milestone="exception", category="damage_lost")
+    # l2: declared lost only on 9 Apr, after the reading: last scan Wed 25 Mar -> 8 days
+    r.ship("l2", "2026-03-23T08:00:00Z", status="exception")
+    r.shipments[-1].update(is_terminal=True, updated_at=ts("2026-04-09T10:00:00Z"))
+    r.event("l2", "2026-03-25T10:00:00Z", milestone="in_transit")
+    r.event("l2", "2026-04-09T10:00:00Z", milestone="exception", category="damage_lost")
     # a9: returned to sender -> terminal
     r.ship("a9", "2026-03-20T08:00:00Z")
     r.event("a9", "2026-03-23T10:00:00Z", milestone="returning")
@@ -99,28 +111,28 @@ def hand_rows() -> Rows:
 
 
 ROWS = hand_rows()
-IN_FLIGHT = {"a1", "a2", "a3", "a6", "a7", "a8", "a10", "p1", "p2"}
-STALLED = {"a1": 3, "a3": 5, "a6": 11, "a8": 4, "p2": 5}
+IN_FLIGHT = {"a1", "a2", "a3", "a6", "a7", "a8", "a10", "l2", "p1", "p2"}
+STALLED = {"a1": 3, "a3": 5, "a6": 11, "a8": 4, "l2": 8, "p2": 5}
 
 
 def test_hand_count(run):
     card = variant(per_carrier={"poste_italiane": 5})
     p = run(ROWS, card, AS_OF)
-    assert (p["numerator"], p["denominator"]) == (len(STALLED), len(IN_FLIGHT)) == (5, 9)
-    assert p["value"] == pytest.approx(5 / 9)
-    assert p["status"] == "critical"   # 55.6 % > 5 %
+    assert (p["numerator"], p["denominator"]) == (len(STALLED), len(IN_FLIGHT)) == (6, 10)
+    assert p["value"] == pytest.approx(6 / 10)
+    assert p["status"] == "critical"   # 60 % > 5 %
     carriers = {r["key"]: (r["numerator"], r["denominator"]) for r in p["breakdowns"]["by_carrier"]}
-    assert carriers == {"brt": (4, 7), "poste_italiane": (1, 2)}
+    assert carriers == {"brt": (5, 8), "poste_italiane": (1, 2)}
     milestones = {r["key"]: r["numerator"] for r in p["breakdowns"]["by_last_milestone"]}
-    assert milestones == {"in_transit": 3, "exception": 1, "no_carrier_scan": 1}
+    assert milestones == {"in_transit": 4, "exception": 1, "no_carrier_scan": 1}
     assert sum(milestones.values()) == p["numerator"]
     listed = p["list"]
-    assert listed["total"] == 5 and not listed["truncated"]
+    assert listed["total"] == 6 and not listed["truncated"]
     assert [(r["shipment_id"], r["business_days_stalled"]) for r in listed["rows"]] == [
-        ("a6", 11), ("a3", 5), ("p2", 5), ("a8", 4), ("a1", 3)]
+        ("a6", 11), ("l2", 8), ("a3", 5), ("p2", 5), ("a8", 4), ("a1", 3)]
     assert {r["shipment_id"]: r["tracking_number"] for r in listed["rows"]} == {
         s: f"T{s}" for s in STALLED}
-    assert [r["threshold_business_days"] for r in listed["rows"]] == [3, 3, 5, 3, 3]
+    assert [r["threshold_business_days"] for r in listed["rows"]] == [3, 3, 3, 5, 3, 3]
     assert p["stall"]["cutoffs"] == {"*": "2026-04-01T22:00:00Z",
                                      "poste_italiane": "2026-03-30T22:00:00Z"}
 
@@ -128,7 +140,7 @@ def test_hand_count(run):
 def test_default_threshold_counts_poste_at_three_days(run):
     p = run(ROWS, "stalled_shipments", AS_OF)
     # p1 (4 business days) is stalled at the default 3 days
-    assert (p["numerator"], p["denominator"]) == (6, 9)
+    assert (p["numerator"], p["denominator"]) == (7, 10)
     assert p["timezone"] == "Europe/Rome"
 
 
@@ -140,20 +152,21 @@ def test_utc_days_move_the_local_boundary(run):
 
 def test_list_is_bounded_and_says_so(run):
     p = run(ROWS, variant(per_carrier={"poste_italiane": 5}, list_limit=2), AS_OF)
-    assert [r["shipment_id"] for r in p["list"]["rows"]] == ["a6", "a3"]
-    assert p["list"]["limit"] == 2 and p["list"]["total"] == 5 and p["list"]["truncated"]
+    assert [r["shipment_id"] for r in p["list"]["rows"]] == ["a6", "l2"]
+    assert p["list"]["limit"] == 2 and p["list"]["total"] == 6 and p["list"]["truncated"]
 
 
 def test_prior_reading_and_series(run):
     p = run(ROWS, variant(per_carrier={"poste_italiane": 5}), AS_OF)
     # a week earlier (Wed 1 Apr 10:00 Rome) the cutoff day is Fri 27 Mar (31, 30, 27 Mar back)
     # and Poste's is Wed 25 Mar. In flight: a1, a2 (not scanned yet: label 30 Mar), a3, a5 and
-    # a6 (delivered only on 8 Apr), a8, a10 (label 1 Apr 08:00, at the reading instant), p1,
-    # p2 = 9; a4 delivered and a9 returned by then. Stalled: a5 and a6 (last scan 20 Mar) = 2.
+    # a6 (delivered only on 8 Apr), a8, a10 (label 1 Apr 08:00, at the reading instant), l2
+    # (declared lost only on 9 Apr), p1, p2 = 10; a4 delivered, a9 returned and l1 lost by then.
+    # Stalled: a5 and a6 (last scan 20 Mar), l2 (25 Mar) = 3.
     c = p["comparison"]
-    assert (c["numerator"], c["denominator"]) == (2, 9)
+    assert (c["numerator"], c["denominator"]) == (3, 10)
     assert c["as_of"] == "2026-04-01T08:00:00Z"
-    assert c["delta_pp"] == pytest.approx((5 / 9 - 2 / 9) * 100)
+    assert c["delta_pp"] == pytest.approx((6 / 10 - 3 / 10) * 100)
     assert len(p["series"]) == 14 and p["series"][-1]["date"] == "2026-04-07"
 
 
@@ -264,10 +277,10 @@ def test_postgres_in_another_session_zone_matches_the_hand_count():
             conn.execute(tables.tracking_events.insert(), ROWS.events)
         p = evaluate(variant(per_carrier={"poste_italiane": 5}), engine, AS_OF,
                      params={"min_sample": 0}, schema=schema)
-        assert (p["numerator"], p["denominator"]) == (5, 9)
+        assert (p["numerator"], p["denominator"]) == (6, 10)
         assert [(r["shipment_id"], r["business_days_stalled"]) for r in p["list"]["rows"]] == [
-            ("a6", 11), ("a3", 5), ("p2", 5), ("a8", 4), ("a1", 3)]
-        assert (p["comparison"]["numerator"], p["comparison"]["denominator"]) == (2, 9)
+            ("a6", 11), ("l2", 8), ("a3", 5), ("p2", 5), ("a8", 4), ("a1", 3)]
+        assert (p["comparison"]["numerator"], p["comparison"]["denominator"]) == (3, 10)
     finally:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -10,7 +10,7 @@ FROM raw.tracking_events
 WHERE raw.tracking_events.occurred_at <= %(param_8)s AND raw.tracking_events.shipment_id IN (SELECT raw.shipments.shipment_id 
 FROM raw.shipments 
 WHERE raw.shipments.created_at >= %(param_9)s AND raw.shipments.created_at <= %(param_8)s) AND raw.tracking_events.milestone IN (__[POSTCOMPILE_milestone_1]) GROUP BY raw.tracking_events.shipment_id) AS terminal_events ON terminal_events.shipment_id = raw.shipments.shipment_id 
-WHERE raw.shipments.created_at >= %(param_10)s AND raw.shipments.created_at <= %(param_8)s AND (raw.shipments.delivered_at IS NULL OR raw.shipments.delivered_at > %(param_8)s) AND terminal_events.shipment_id IS NULL AND (raw.shipments.is_return IS NULL OR raw.shipments.is_return = false)
+WHERE raw.shipments.created_at >= %(param_10)s AND raw.shipments.created_at <= %(param_8)s AND (raw.shipments.delivered_at IS NULL OR raw.shipments.delivered_at > %(param_8)s) AND terminal_events.shipment_id IS NULL AND (raw.shipments.is_terminal IS NULL OR raw.shipments.is_terminal = false OR raw.shipments.updated_at IS NULL OR raw.shipments.updated_at > %(param_8)s) AND (raw.shipments.is_return IS NULL OR raw.shipments.is_return = false)
 -- bound parameters:
 --   carrier_1 = 'poste_italiane'
 --   milestone_1 = ['delivered', 'returned', 'cancelled']
