@@ -30,6 +30,7 @@ STATUS_SHAPES = {
                          'stroke-dasharray="2 1.5"/>',
     "not_evaluable": '<rect x="1" y="5" width="10" height="2.5"/>',
 }
+CALENDARS = {"it_national": "Italian"}
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; "
        "connect-src 'none'; font-src 'none'; form-action 'none'; base-uri 'none'")
 
@@ -242,10 +243,14 @@ def stall_rule_html(p: dict[str, Any]) -> str:
         return ""
     per = ", ".join(f"{k} {v}" for k, v in sorted(stall.get("per_carrier", {}).items()))
     cutoffs = stall.get("cutoffs", {})
-    cut = "; ".join(("others" if k == "*" else k) + f" before {v}"
-                    for k, v in sorted(cutoffs.items(), key=lambda kv: kv[0] != "*"))
+    if set(cutoffs) <= {"*"}:
+        cut = f"before {cutoffs.get('*', 'n/a')}"
+    else:
+        cut = "; ".join(("other carriers" if k == "*" else k) + f" before {v}"
+                        for k, v in sorted(cutoffs.items(), key=lambda kv: kv[0] != "*"))
+    calendar = CALENDARS.get(stall.get("calendar", ""), stall.get("calendar", ""))
     return (f"<dt>Stalled when</dt><dd>no carrier event for {stall['business_days']} or more "
-            f"whole business days ({escape(stall.get('calendar', ''))} calendar: weekends and "
+            f"whole business days ({escape(calendar)} calendar: weekends and "
             f"public holidays excluded{escape('; per carrier: ' + per) if per else ''}), i.e. "
             f"last event {escape(cut)}</dd>")
 
