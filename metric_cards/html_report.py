@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -576,9 +576,3 @@ def reconciliation_html(p: dict[str, Any], recon: dict[str, Any] | None) -> str:
                 f'<ul class="notes" data-section="known-differences">{known}</ul></details>')
     return out
 
-
-def payload_list(payloads: Iterable[dict[str, Any]] | dict[str, Any]) -> list[dict[str, Any]]:
-    """A single payload or a list of payloads (as ``evaluate --format json`` printed them)."""
-    if isinstance(payloads, dict):
-        return [payloads]
-    return list(payloads)

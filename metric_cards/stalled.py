@@ -77,10 +77,6 @@ class StallRule:
         return {key: day_start_utc(stall_cutoff_day(today, n), tz) for key, n in days.items()}
 
 
-def is_stall_card(card: CardDefinition) -> bool:
-    return "stall" in card.data
-
-
 def in_flight_set(card: CardDefinition, params: CardParams, rule: StallRule, *,
                   as_of: datetime, start: datetime, timezone: str,
                   schema: str | None) -> Select[Any]:
