@@ -68,7 +68,7 @@ def report_file(worked_example_url: str, tmp_path_factory: pytest.TempPathFactor
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     path = chromium_path()
     if path is None:
