@@ -220,6 +220,9 @@ def _semantic_problem(data: dict[str, Any], path: Path | None) -> Problem | None
             problem = _condition_problem(cond, [*base, i], declared)
             if problem:
                 return problem
+    problem = _stall_problem(data)
+    if problem:
+        return problem
     seen: set[str] = set()
     for i, b in enumerate(data.get("breakdowns", [])):
         if b["id"] in seen:
@@ -250,6 +253,23 @@ def _promise_problem(data: dict[str, Any]) -> Problem | None:
     if uses and spec is None:
         return (["parameters"], "a card that judges promises (promise: kept / missed, or anchor "
                 "promised_day) declares parameters.promise_basis (values [day, instant])")
+    return None
+
+
+def _stall_problem(data: dict[str, Any]) -> Problem | None:
+    """A stall card is a ratio read at the instant; last_milestone exists only there."""
+    stall = "stall" in data
+    if stall and data["kind"] != "ratio":
+        return ["kind"], "a stall card is a ratio of in-flight shipments: expected kind 'ratio'"
+    if stall and data["time"]["anchor"] != "created_at":
+        return ["time", "anchor"], ("a stall card looks back over shipments by created_at: "
+                                    "expected anchor 'created_at'")
+    for i, b in enumerate(data.get("breakdowns", [])):
+        if not stall and "last_milestone" in b.get("fields", ()):
+            return (["breakdowns", i, "fields"],
+                    "field 'last_milestone' exists only on stall cards (add a 'stall' block)")
+        if stall and "first_event" in b:
+            return ["breakdowns", i, "first_event"], "a stall card takes field breakdowns only"
     return None
 
 

@@ -77,6 +77,10 @@ def evaluate(card: CardDefinition | str, engine: Engine | str, as_of: datetime |
     try:
         with connect(eng) as conn:
             require_tables(conn, schema)
+            if "stall" in definition.data:  # read at the instant (metric_cards.stalled)
+                from metric_cards.stalled import evaluate_stalled
+                return evaluate_stalled(conn, definition, resolved, moment, timezone, schema,
+                                        latest_sync(conn, schema))
             reading = aggregate(conn, definition, resolved, moment, window, prior, schema)
             watermark = latest_sync(conn, schema)
             quality = classification_coverage(conn, schema, window)
@@ -232,6 +236,7 @@ def build_payload(card: CardDefinition, params: CardParams, as_of: datetime, win
                         + annotations(prior.first_day, prior.last_day, "comparison")],
         "relations": relations_payload(card, comparison),
         "siblings": [{"card": s["card"], "reason": s["reason"]} for s in card.data["siblings"]],
+        "reconciliation_differences": list(card.data.get("reconciliation_differences", [])),
     }
     return payload
 

@@ -55,7 +55,7 @@ def render(payload: dict[str, Any]) -> str:
     for name, rows in payload["breakdowns"].items():
         lines.append("")
         if rows and "share_of_total" in rows[0] and "denominator" not in rows[0]:
-            lines += _share_table(rows, payload)
+            lines += _share_table(rows, payload, name)
         else:
             lines += _rate_table(name, rows, fmt)
     if payload["annotations"]:
@@ -68,17 +68,24 @@ def render(payload: dict[str, Any]) -> str:
             lines.append(f"  Estimate: {rel['target']} about {rel['expected_change_pp']:+.2f} pp "
                          f"in {rel['lag_days']:g} days ({rel['effect_pp_per_pp']:g} pp per pp; "
                          "an estimate, not a forecast guarantee)")
+    if payload.get("list"):
+        lines += _list_table(payload["list"])
     fresh = payload["freshness"]
     lines.append(f"  Data freshness: latest event synced {fresh['latest_synced_at'] or 'never'}")
     return "\n".join(lines)
 
 
-def _share_table(rows: list[dict[str, Any]], payload: dict[str, Any]) -> list[str]:
-    out = [f"  {'Exception category':<28}{'Shipments affected':>20}{'% of total':>12}"]
+def _share_table(rows: list[dict[str, Any]], payload: dict[str, Any],
+                 name: str = "by_category") -> list[str]:
+    title = "Exception category" if name == "by_category" else \
+        name.removeprefix("by_").replace("_", " ").capitalize()
+    out = [f"  {title:<28}{'Shipments affected':>20}{'% of total':>12}"]
     for r in rows:
-        out.append(f"  {category_label(r['key']):<28}{num(r['numerator']):>20}"
+        key = category_label(r["key"]) if name == "by_category" else r["key"]
+        out.append(f"  {key:<28}{num(r['numerator']):>20}"
                    f"{pct(r['share_of_total']):>12}")
-    out.append(f"  {'All exceptions (this card)':<28}{num(payload['numerator']):>20}"
+    total = "All exceptions (this card)" if name == "by_category" else "All (this card)"
+    out.append(f"  {total:<28}{num(payload['numerator']):>20}"
                f"{pct(payload['value']):>12}")
     out.append(f"  Total shipments in window: {num(payload['denominator'])}")
     return out
@@ -90,4 +97,17 @@ def _rate_table(name: str, rows: list[dict[str, Any]], fmt: Any) -> list[str]:
     for r in rows:
         out.append(f"  {r['key']:<28}{num(r['numerator']):>12}{num(r['denominator']):>12}"
                    f"{fmt(r.get('value')):>10}  {r.get('status', '')}")
+    return out
+
+
+def _list_table(listing: dict[str, Any], shown: int = 20) -> list[str]:
+    rows = listing["rows"][:shown]
+    out = ["", f"  Shipments to act on: {len(rows)} of {listing['total']:,} "
+           f"(longest stalled first; --format json lists up to {listing['limit']})",
+           f"  {'Shipment':<14}{'Tracking number':<22}{'Carrier':<16}{'Last milestone':<22}"
+           f"{'Last event (UTC)':<22}{'Bus. days':>9}"]
+    for r in rows:
+        out.append(f"  {r['shipment_id']:<14}{r['tracking_number'] or '':<22}"
+                   f"{r['carrier'] or '':<16}{r['last_milestone']:<22}{r['last_event_at']:<22}"
+                   f"{r['business_days_stalled']:>9}")
     return out

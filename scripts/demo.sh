@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything and run the main job end to end on the embedded default warehouse (DuckDB):
 # sandbox ShippyPro API (the seed's worked example month) -> tap -> Meltano -> DuckDB,
-# then print the Exception Rate card and reconcile it against the sandbox portal's export.
+# then print the Exception Rate card, reconcile it against the sandbox portal's export and write
+# the HTML card report (output/report/cards.html, path printed at the end).
 # Rerunning it adds nothing (Meltano state); DEMO_FRESH=1 starts from an empty warehouse.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,3 +55,11 @@ PORTAL_TOTAL=$(shipping-sandbox portal-export "${SCENARIO[@]}" --as-of "$AS_OF" 
   --out "$OUT/portal_exceptions.csv" | python -c 'import json, sys; print(json.load(sys.stdin)["total"])')
 metric-cards reconcile --warehouse "$WAREHOUSE" --schema raw --portal-export "$OUT/portal_exceptions.csv" \
   --portal-total "$PORTAL_TOTAL" --as-of "$AS_OF" --workspace-timezone Europe/Rome
+
+echo "== the card report (one self-contained HTML file: open it in any browser, offline)"
+REPORT=$(metric-cards report exception_rate exception_rate_by_category exception_rate_by_carrier \
+  stalled_shipments --warehouse "$WAREHOUSE" --schema raw --as-of "$AS_OF" \
+  --portal-export "$OUT/portal_exceptions.csv" --portal-total "$PORTAL_TOTAL" \
+  --workspace-timezone Europe/Rome --out output/report/cards.html \
+  --json-out output/report/cards.json)
+echo "  report: $REPORT"

@@ -36,7 +36,7 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_list(capsys):
     code, out, _ = run_cli(capsys, "list")
-    assert code == 0 and "exception_rate" in out and "(9 cards in" in out
+    assert code == 0 and "exception_rate" in out and "(10 cards in" in out
     code, out, _ = run_cli(capsys, "list", "--format", "json")
     assert {c["id"] for c in json.loads(out)} >= {"open_claims", "otd_by_route"}
 
@@ -48,7 +48,7 @@ def test_show(capsys):
 
 def test_validate_packaged_and_bad_file(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "validate")
-    assert code == 0 and out.count("ok ") == 9
+    assert code == 0 and out.count("ok ") == 10
     bad = tmp_path / "bad_card.yaml"
     bad.write_text((card_directory() / "exception_rate.yaml").read_text()
                    .replace("id: exception_rate", "id: bad_card")

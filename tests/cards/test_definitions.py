@@ -42,7 +42,7 @@ def test_packaged_definitions_are_valid():
     assert set(cards) == {
         "exception_rate", "exception_rate_by_category", "exception_rate_by_carrier",
         "on_time_delivery_rate", "otd_by_route", "late_shipments", "failed_deliveries",
-        "open_claims", "returned_to_sender"}
+        "open_claims", "returned_to_sender", "stalled_shipments"}
 
 
 def test_unknown_top_level_key(tmp_path):

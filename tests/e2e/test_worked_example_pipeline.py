@@ -7,6 +7,7 @@ in this one file (the suite runs with xdist's `--dist loadfile`) and run in orde
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,7 @@ from metric_cards.evaluate import open_engine
 from reconciliation.api import reconcile
 from shipping_core.windows import parse_instant
 
-from .conftest import AS_OF, MeltanoProject, cli_json, emitted_records
+from .conftest import AS_OF, BIN, MeltanoProject, cli_json, emitted_records, run
 
 pytestmark = pytest.mark.e2e
 STREAMS = ("carriers", "shipments", "tracking_events")
@@ -89,6 +90,24 @@ def test_on_time_delivery_judges_the_promised_day(first_run: dict[str, int],
     late = cli_json("evaluate", "late_shipments", "--warehouse", warehouse, "--schema", "raw",
                     "--as-of", AS_OF)
     assert (late["numerator"], late["denominator"]) == (558, 16_355)
+
+
+def test_stalled_card_and_report_on_the_pipeline_warehouse(
+        first_run: dict[str, int], worked_example_project: MeltanoProject,
+        tmp_path: Path) -> None:
+    """The figures docs/metric-cards.md gives for the stalled card, and the HTML report."""
+    url = f"duckdb:///{worked_example_project.warehouse}"
+    card = cli_json("evaluate", "stalled_shipments", "--warehouse", url, "--schema", "raw",
+                    "--as-of", AS_OF)
+    assert (card["numerator"], card["denominator"], card["status"]) == (19, 1493, "ok")
+    assert {r["key"]: (r["numerator"], r["denominator"])
+            for r in card["breakdowns"]["by_carrier"]} == {
+        "brt": (11, 545), "poste_italiane": (6, 363), "gls": (1, 296), "dhl_express": (1, 289)}
+    assert card["list"]["total"] == 19 and len(card["list"]["rows"]) == 19
+    out = tmp_path / "cards.html"
+    run([str(BIN / "metric-cards"), "report", "stalled_shipments", "--warehouse", url,
+         "--schema", "raw", "--as-of", AS_OF, "--out", str(out)], dict(os.environ))
+    assert "19</span> / <span data-field=\"denominator\">1,493" in out.read_text("utf-8")
 
 
 @pytest.fixture(scope="module")

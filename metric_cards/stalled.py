@@ -1,0 +1,306 @@
+"""Stall cards: in-flight shipments with no carrier event for N business days, read at an instant.
+
+A card with a ``stall`` block is evaluated here instead of by window buckets. Each reading is a
+point in time ``t``: the in-flight set is the shipments created from the start of the look-back
+window (``time.window_days`` local days before ``t``'s day) up to ``t``, not delivered at ``t`` and
+with no terminal event (delivered, returned, cancelled) at or before ``t``. A shipment's reference
+instant is its last tracking event at or before ``t`` (else ``shipped_at``, else ``created_at``:
+parcels the carrier never scanned stall too, under the milestone ``no_carrier_scan``). A
+shipment the contract marks ``is_terminal`` (delivered, returned, cancelled, lost, destroyed)
+whose ``updated_at`` is at or before ``t`` is closed too.
+
+Business-day arithmetic stays in Python (``metric_cards.business_days``): for each carrier the
+engine binds the UTC instant at which the cutoff day starts in the card's zone, and the warehouse
+only compares instants, so every dialect counts the same shipments. One aggregate query per
+reading (grouped by carrier, last milestone and stalled flag) plus one bounded list query.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, false, func, literal, or_, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from metric_cards.business_days import business_days_between, stall_cutoff_day
+from metric_cards.definitions import CardDefinition
+from metric_cards.dialect import instant, to_utc, utc_ts
+from metric_cards.errors import WarehouseError
+from metric_cards.filters import FilterCompiler
+from metric_cards.holidays import annotations
+from metric_cards.params import CardParams, threshold_names
+from metric_cards.stats import card_status, wilson_interval
+from metric_cards.warehouse import contract_tables
+from shipping_core.windows import (
+    Window,
+    day_start_utc,
+    iso_utc,
+    local_days,
+    window_ending_before,
+    zone,
+)
+
+log = logging.getLogger(__name__)
+
+TERMINAL_MILESTONES = ("delivered", "returned", "cancelled")
+NO_SCAN = "no_carrier_scan"
+DEFAULT_KEY = "*"
+
+
+@dataclass(frozen=True)
+class StallRule:
+    """Business days per carrier (``DEFAULT_KEY`` for the others) and the list bound."""
+
+    business_days: int
+    per_carrier: dict[str, int]
+    list_limit: int
+
+    @classmethod
+    def of(cls, card: CardDefinition) -> StallRule:
+        spec = card.data["stall"]
+        return cls(spec["business_days"], dict(spec.get("per_carrier") or {}),
+                   spec["list_limit"])
+
+    def days_for(self, carrier: str | None) -> int:
+        return self.per_carrier.get(carrier or "", self.business_days)
+
+    def cutoffs(self, as_of: datetime, timezone: str) -> dict[str, datetime]:
+        """UTC instant per carrier: stalled ⇔ reference instant < cutoff."""
+        tz = zone(timezone)
+        today = as_of.astimezone(tz).date()
+        days = {DEFAULT_KEY: self.business_days, **self.per_carrier}
+        return {key: day_start_utc(stall_cutoff_day(today, n), tz) for key, n in days.items()}
+
+
+def in_flight_set(card: CardDefinition, params: CardParams, rule: StallRule, *,
+                  as_of: datetime, start: datetime, timezone: str,
+                  schema: str | None) -> Select[Any]:
+    """One row per in-flight shipment at ``as_of`` created in ``[start, as_of]``.
+
+    Columns: shipment_id, tracking_number, carrier, last_milestone, reference_at, stalled (1/0).
+    """
+    t = contract_tables(schema)
+    s, ev = t.shipments, t.tracking_events
+    at = instant(as_of)
+    created = utc_ts(s.c.created_at)
+    population = select(s.c.shipment_id).where(created >= instant(start), created <= at)
+    occurred = utc_ts(ev.c.occurred_at)
+    seen = and_(occurred <= at, ev.c.shipment_id.in_(population))
+    ranked = (select(ev.c.shipment_id, occurred.label("last_at"),
+                     func.coalesce(ev.c.milestone,
+                                   case((ev.c.exception_category.is_not(None), "exception"),
+                                        else_="unknown")).label("last_milestone"),
+                     func.row_number().over(partition_by=ev.c.shipment_id,
+                                            order_by=(occurred.desc(), ev.c.event_id.desc())
+                                            ).label("rn"))
+              .where(seen).subquery("ranked_events"))
+    last = (select(ranked.c.shipment_id, ranked.c.last_at, ranked.c.last_milestone)
+            .where(ranked.c.rn == 1).subquery("last_event"))
+    terminal = (select(ev.c.shipment_id).where(seen, ev.c.milestone.in_(TERMINAL_MILESTONES))
+                .group_by(ev.c.shipment_id).subquery("terminal_events"))
+    compiler = FilterCompiler(s, ev, as_of, params.switches())
+    denominator = compiler.conditions(card.denominator_filters)
+    numerator = compiler.conditions(card.numerator_filters)
+    reference = func.coalesce(last.c.last_at, utc_ts(s.c.shipped_at), utc_ts(s.c.created_at))
+    cutoffs = rule.cutoffs(as_of, timezone)
+    named = [(s.c.carrier == carrier, instant(moment))
+             for carrier, moment in sorted(cutoffs.items()) if carrier != DEFAULT_KEY]
+    cutoff = case(*named, else_=instant(cutoffs[DEFAULT_KEY])) if named \
+        else instant(cutoffs[DEFAULT_KEY])
+    stalled = reference < cutoff
+    if numerator is not None:
+        stalled = and_(stalled, numerator)
+    source: Any = s.outerjoin(last, last.c.shipment_id == s.c.shipment_id) \
+        .outerjoin(terminal, terminal.c.shipment_id == s.c.shipment_id)
+    for flag in compiler.flags:
+        source = source.outerjoin(flag.subquery, flag.subquery.c.shipment_id == s.c.shipment_id)
+    where = [created >= instant(start), created <= at,
+             or_(s.c.delivered_at.is_(None), utc_ts(s.c.delivered_at) > at),
+             terminal.c.shipment_id.is_(None),
+             # closed by the carrier (lost, destroyed, …) no later than the reading instant
+             or_(s.c.is_terminal.is_(None), s.c.is_terminal == false(),
+                 s.c.updated_at.is_(None), utc_ts(s.c.updated_at) > at)]
+    if params.exclude_returns:
+        where.append(or_(s.c.is_return.is_(None), s.c.is_return == false()))
+    if params.carriers:
+        where.append(s.c.carrier.in_(list(params.carriers)))
+    if denominator is not None:
+        where.append(denominator)
+    return (select(s.c.shipment_id, s.c.tracking_number, s.c.carrier,
+                   func.coalesce(last.c.last_milestone, literal(NO_SCAN)).label("last_milestone"),
+                   reference.label("reference_at"),
+                   case((stalled, 1), else_=0).label("stalled"))
+            .select_from(source).where(*where))
+
+
+@dataclass(frozen=True)
+class StallReading:
+    as_of: datetime
+    lookback: Window
+    rows: list[tuple[str | None, str, int, int]]   # carrier, last milestone, stalled, count
+
+    @property
+    def numerator(self) -> int:
+        return sum(n for _, _, stalled, n in self.rows if stalled)
+
+    @property
+    def denominator(self) -> int:
+        return sum(n for *_, n in self.rows)
+
+
+def read(conn: Connection, card: CardDefinition, params: CardParams, rule: StallRule,
+         as_of: datetime, timezone: str, schema: str | None) -> StallReading:
+    """Aggregate counts of one reading instant."""
+    lookback = window_ending_before(as_of, timezone, card.window_days)
+    flight = in_flight_set(card, params, rule, as_of=as_of, start=lookback.start,
+                           timezone=timezone, schema=schema).subquery("in_flight")
+    query = (select(flight.c.carrier, flight.c.last_milestone, flight.c.stalled, func.count())
+             .group_by(flight.c.carrier, flight.c.last_milestone, flight.c.stalled))
+    rows = [(r[0], str(r[1]), int(r[2]), int(r[3])) for r in _run(conn, card, query)]
+    return StallReading(as_of, lookback, rows)
+
+
+def listing(conn: Connection, card: CardDefinition, params: CardParams, rule: StallRule,
+            reading: StallReading, timezone: str, schema: str | None) -> dict[str, Any]:
+    """The stalled shipments to act on, longest-stalled first, at most ``list_limit``."""
+    flight = in_flight_set(card, params, rule, as_of=reading.as_of, start=reading.lookback.start,
+                           timezone=timezone, schema=schema).subquery("in_flight")
+    query = (select(flight).where(flight.c.stalled == 1)
+             .order_by(flight.c.reference_at, flight.c.shipment_id).limit(rule.list_limit))
+    tz = zone(timezone)
+    today = reading.as_of.astimezone(tz).date()
+    rows = []
+    for r in _run(conn, card, query) if rule.list_limit else []:
+        ref = to_utc(r.reference_at)
+        assert ref is not None
+        rows.append({"shipment_id": r.shipment_id, "tracking_number": r.tracking_number,
+                     "carrier": r.carrier, "last_milestone": r.last_milestone,
+                     "last_event_at": iso_utc(ref),
+                     "business_days_stalled": business_days_between(ref.astimezone(tz).date(),
+                                                                    today),
+                     "threshold_business_days": rule.days_for(r.carrier)})
+    return {"limit": rule.list_limit, "total": reading.numerator, "truncated":
+            reading.numerator > len(rows), "order": "longest stalled first", "rows": rows}
+
+
+def _run(conn: Connection, card: CardDefinition, query: Select[Any]) -> list[Any]:
+    try:
+        return list(conn.execute(query))
+    except SQLAlchemyError as exc:
+        raise WarehouseError(f"card {card.id}: query failed: {str(exc).splitlines()[0]}") from exc
+
+
+def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
+                     as_of: datetime, timezone: str | None, schema: str | None,
+                     watermark: datetime | None) -> dict[str, Any]:
+    """The payload of a stall card read at ``as_of`` (same keys as every card payload)."""
+    from metric_cards.evaluate import card_value
+
+    tz = timezone or card.timezone
+    zone(tz)
+    rule = StallRule.of(card)
+    now = read(conn, card, params, rule, as_of, tz, schema)
+    prior_at = as_of - timedelta(days=card.compare_days)
+    prior = read(conn, card, params, rule, prior_at, tz, schema)
+    window = now.lookback
+    series = []
+    for day in local_days(window)[-card.compare_days * 2:]:
+        end = min(day_start_utc(day + timedelta(days=1), zone(tz)), as_of)
+        point = read(conn, card, params, rule, end, tz, schema)
+        series.append({"date": day.isoformat(), "numerator": point.numerator,
+                       "denominator": point.denominator,
+                       "as_of": iso_utc(end)})
+    num, den = now.numerator, now.denominator
+    value = card_value(card, num, den)
+    prior_value = card_value(card, prior.numerator, prior.denominator)
+    status = card_status(value, den, kind=card.kind, direction=card.direction, warn=params.warn,
+                         critical=params.critical, min_sample=params.min_sample)
+    bounds = wilson_interval(num, den)
+    evaluable = prior.denominator > 0 and value is not None and prior_value is not None
+    warn_name, crit_name = threshold_names(card)
+    log.info("evaluated stall card %s as of %s (%s): %d of %d in flight stalled", card.id,
+             iso_utc(as_of), tz, num, den)
+    return {
+        "card_id": card.id,
+        "label": card.label,
+        "kind": card.kind,
+        "direction": card.direction,
+        "as_of": iso_utc(as_of),
+        "timezone": tz,
+        "window": _window(window),
+        "value": value,
+        "numerator": num,
+        "denominator": den,
+        "interval": {"method": "wilson", "level": 0.95, "low": bounds[0], "high": bounds[1]}
+        if bounds else None,
+        "status": status.value,
+        "status_reason": status.reason,
+        "thresholds": {warn_name: params.warn, crit_name: params.critical},
+        "min_sample": params.min_sample,
+        "params": params.as_payload(warn_name, crit_name),
+        "stall": {"business_days": rule.business_days, "per_carrier": rule.per_carrier,
+                  "calendar": card.data["stall"]["calendar"],
+                  "reading_day": as_of.astimezone(zone(tz)).date().isoformat(),
+                  "cutoffs": {k: iso_utc(v) for k, v in rule.cutoffs(as_of, tz).items()}},
+        "comparison": {"as_of": iso_utc(prior_at), "window": _window(prior.lookback),
+                       "value": prior_value if prior.denominator else None,
+                       "numerator": prior.numerator, "denominator": prior.denominator,
+                       "delta_pp": (value - prior_value) * 100 if evaluable and value is not None
+                       and prior_value is not None else None,
+                       "delta": None, "status": "ok" if evaluable else "not_evaluable"},
+        "breakdowns": _breakdowns(card, params, now),
+        "series": series,
+        "list": listing(conn, card, params, rule, now, tz, schema),
+        "freshness": {"latest_synced_at": iso_utc(watermark) if watermark else None,
+                      "lag_hours": round((as_of - watermark).total_seconds() / 3600, 2)
+                      if watermark else None},
+        "annotations": [a.as_payload() for a in
+                        annotations(window.first_day, as_of.astimezone(zone(tz)).date(),
+                                    "window")],
+        "relations": [],
+        "siblings": [{"card": s["card"], "reason": s["reason"]} for s in card.data["siblings"]],
+        "reconciliation_differences": list(card.data.get("reconciliation_differences", [])),
+    }
+
+
+def _window(window: Window) -> dict[str, str]:
+    return {**window.as_payload(), "first_day": window.first_day.isoformat(),
+            "last_day": window.last_day.isoformat()}
+
+
+def _breakdowns(card: CardDefinition, params: CardParams,
+                reading: StallReading) -> dict[str, list[dict[str, Any]]]:
+    from metric_cards.evaluate import card_value
+
+    column = {"carrier": 0, "last_milestone": 1}
+    total = reading.denominator
+    out: dict[str, list[dict[str, Any]]] = {}
+    for b in card.breakdowns:
+        groups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+        for row in reading.rows:
+            key = tuple(row[column[f]] for f in b.fields)
+            groups[key][0] += row[3] if row[2] else 0
+            groups[key][1] += row[3]
+        rows = []
+        for key, (n, d) in groups.items():
+            name = " ".join("unknown" if v is None else str(v) for v in key)
+            if b.rows == "share_of_total":
+                if n:
+                    rows.append({"key": name, "numerator": n,
+                                 "share_of_total": n / total if total else None})
+                continue
+            v = card_value(card, n, d)
+            rows.append({"key": name, "fields": dict(zip(b.fields, key, strict=True)),
+                         "numerator": n, "denominator": d, "value": v,
+                         "status": card_status(v, d, kind=card.kind, direction=card.direction,
+                                               warn=params.warn, critical=params.critical,
+                                               min_sample=params.min_sample).value})
+        rows.sort(key=lambda r: (-r["numerator"], -r.get("denominator", 0), r["key"]))
+        out[b.id] = rows
+    return out
+
