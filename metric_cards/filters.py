@@ -46,6 +46,8 @@ class FilterCompiler:
     as_of: datetime
     switches: dict[str, bool]
     flags: list[EventFlag] = field(default_factory=list)
+    #: Optional lower bound on the events a ``has_event`` counts (``occurred_at >= since``).
+    events_since: datetime | None = None
 
     def enabled(self, cond: dict[str, Any]) -> bool:
         when = cond.get("when")
@@ -103,6 +105,8 @@ class FilterCompiler:
             resolved = self.resolved_conditionals()
             source = ev.outerjoin(resolved, resolved.c.event_id == ev.c.event_id)
         parts: list[Expr] = [occurred <= instant(self.as_of)]
+        if self.events_since is not None:
+            parts.append(occurred >= instant(self.events_since))
         for cond in where:
             if not self.enabled(cond):
                 continue

@@ -10,7 +10,8 @@ import argparse
 import json
 from datetime import UTC, datetime
 
-from metric_cards.evaluate import open_engine
+from metric_cards.connection import open_engine
+from metric_cards.params import parse_assignments
 from metric_cards.windows import parse_instant, zone
 
 from .api import reconcile
@@ -62,8 +63,12 @@ def add_reconcile_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
                    help="reading instant with offset (default: now)")
     p.add_argument("--workspace-timezone", default="Europe/Rome", metavar="ZONE",
                    help="the portal workspace's zone (default: Europe/Rome)")
-    p.add_argument("--card-timezone", default="UTC", metavar="ZONE",
-                   help="our card's zone (default: UTC)")
+    p.add_argument("--card-timezone", default=None, metavar="ZONE",
+                   help="our card's zone (default: the card's own, UTC)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   dest="assignments",
+                   help="card parameter, as for evaluate (e.g. include_transient=false); ours "
+                        "is the card read with these")
     p.add_argument("--rules", default=None, metavar="YAML",
                    help="a rule set file (default: the packaged portal rule set)")
     p.add_argument("--format", choices=["table", "json"], default="table")
@@ -79,13 +84,16 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
     as_of = parse_instant(args.as_of) if args.as_of else datetime.now(UTC)
     zone(args.workspace_timezone)
-    zone(args.card_timezone)
+    if args.card_timezone:
+        zone(args.card_timezone)
+    params = parse_assignments(args.assignments)
     engine = open_engine(args.warehouse)
     try:
         payload = reconcile(engine, resolve_schema(args.warehouse, args.schema),
                             args.portal_export, args.portal_total, as_of,
                             args.workspace_timezone, portal_rate=args.portal_rate,
-                            our_timezone=args.card_timezone, ruleset=args.rules)
+                            our_timezone=args.card_timezone, ruleset=args.rules,
+                            params=params)
     finally:
         engine.dispose()
     print(json.dumps(payload, indent=2) if args.format == "json" else render(payload))
