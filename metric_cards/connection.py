@@ -75,8 +75,8 @@ def open_engine(url: str | URL) -> Engine:
     try:
         return create_engine(parsed)
     except NoSuchModuleError as exc:
-        raise WarehouseError(f"warehouse {safe_url(parsed)}: no SQLAlchemy dialect for "
-                             f"{parsed.drivername!r} is installed ({exc})") from exc
+        raise WarehouseError(f"warehouse: {safe_url(parsed)!r} is not a usable SQLAlchemy URL "
+                             f"(no dialect {parsed.drivername!r} is installed: {exc})") from exc
     except (ArgumentError, ValueError) as exc:
         raise WarehouseError(f"warehouse: {safe_url(parsed)!r} is not a usable SQLAlchemy URL "
                              f"({exc})") from exc

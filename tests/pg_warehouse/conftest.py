@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
-
 from cards.test_backends_agree import seeded_rows
 from cards.warehouses import Rows, build
+from sqlalchemy import Engine
 
 
 @pytest.fixture(scope="module")

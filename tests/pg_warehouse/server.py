@@ -36,7 +36,7 @@ def answers(url: str) -> bool:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not this server"
+    except Exception:
         return False
     finally:
         engine.dispose()

@@ -84,3 +84,22 @@ def test_reconcile_payload_identical_to_duckdb(postgres: Engine, duckdb_warehous
     card = evaluate("exception_rate", postgres, as_of, params=params, schema="raw")
     assert (ours["ours"]["numerator"], ours["ours"]["denominator"]) == (
         card["numerator"], card["denominator"])
+
+
+def test_contract_check_on_postgres(rows) -> None:
+    from sqlalchemy import text
+
+    from metric_cards.errors import WarehouseError
+
+    with scratch_database("tse_contract") as url:
+        build_postgres(url, rows, "naive")
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("alter table raw.tracking_events drop column "
+                                  "exception_category"))
+            with pytest.raises(WarehouseError, match=r"tracking_events\.exception_category is "
+                                                     "missing"):
+                evaluate("exception_rate", engine, AS_OF, schema="raw")
+        finally:
+            engine.dispose()
