@@ -1,4 +1,4 @@
-"""SQLAlchemy Core tables for the warehouse data contract (shared/specs/data-contract.md).
+"""SQLAlchemy Core tables for the warehouse data contract (docs/data-contract.md).
 
 Cards and reconciliation read only these tables and columns, so any Singer target's warehouse
 works. ``contract_tables(schema)`` binds them to a schema (``raw`` for the DuckDB loader by
