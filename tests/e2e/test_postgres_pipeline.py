@@ -138,3 +138,15 @@ def test_loader_env_pins_utc() -> None:
     loader = next(p for p in project["plugins"]["loaders"] if p["name"] == "target-postgres")
     assert loader["env"]["PGTZ"] == "UTC"
     assert "variant" not in loader
+
+
+def test_card_without_as_of_reads_the_demo_warehouse(duckdb_warehouse: Engine) -> None:
+    """What ``meltano invoke metric-cards:exception-rate`` runs: no --as-of to guess."""
+    from .conftest import cli_json
+
+    card = cli_json("evaluate", "exception_rate", "--warehouse",
+                    str(duckdb_warehouse.url), "--schema", "raw")
+    assert (card["numerator"], card["denominator"]) == (464, 16_000)
+    assert card["as_of"] <= AS_OF
+    assert (card["window"]["start"], card["window"]["end"]) == ("2026-02-10T00:00:00Z",
+                                                                "2026-03-12T00:00:00Z")
