@@ -86,3 +86,21 @@ def test_card_engine_never_imports_reconciliation() -> None:
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] ==
                           "reconciliation"]
     assert offenders == [], offenders
+
+
+def test_portal_only_shipment_gets_the_taxonomy_carrier_key(tmp_path: Path) -> None:
+    """A shipment only the portal lists is keyed like the tap keys it: Bartolini -> brt."""
+    from .warehouse_builder import Warehouse, write_export
+
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    warehouse.shipment("A", "2026-03-01 09:00", carrier="brt")
+    warehouse.event("A", "2026-03-02 10:00", "address")
+    export = write_export(tmp_path / "export.csv", [
+        {"shipment_id": "A", "category": "address", "event": "2026-03-02 10:00"},
+        {"shipment_id": "Z9", "category": "address", "event": "2026-03-03 10:00",
+         "carrier": "Bartolini"},
+    ])
+    payload = reconcile(warehouse.engine(), "raw", export, 2, AS_OF, "Europe/Rome")
+    unexplained = {s["shipment_id"]: s["carrier"] for s in payload["unexplained"]["shipments"]}
+    assert unexplained == {"Z9": "brt"}
+    assert [row["carrier"] for row in payload["by_carrier"]] == ["brt"]
