@@ -144,6 +144,7 @@ def test_card_without_as_of_reads_the_demo_warehouse(duckdb_warehouse: Engine) -
     """What ``meltano invoke metric-cards:exception-rate`` runs: no --as-of to guess."""
     from .conftest import cli_json
 
+    duckdb_warehouse.dispose()  # DuckDB locks the file per process: release it for the CLI
     card = cli_json("evaluate", "exception_rate", "--warehouse",
                     str(duckdb_warehouse.url), "--schema", "raw")
     assert (card["numerator"], card["denominator"]) == (464, 16_000)
