@@ -13,8 +13,8 @@ import random
 import time
 from pathlib import Path
 
+from shipping_core.carriers import carrier_key
 from tap_shipping_exceptions.normalize.accuracy import read_table
-from tap_shipping_exceptions.normalize.carriers import carrier_key
 from tap_shipping_exceptions.normalize.classifier import Classifier
 
 DEFAULT_TABLE = Path(__file__).resolve().parents[1] / "tests" / "normalize" / "message_table.csv"

@@ -38,6 +38,7 @@ MODULES = {
     4: "benchmarks.bench_memory",
     5: "benchmarks.bench_cards",
     6: "benchmarks.bench_end_to_end",
+    7: "benchmarks.bench_postgres_cards",
 }
 TITLES = {
     1: "Latency-bound sync",
@@ -46,6 +47,7 @@ TITLES = {
     4: "Memory",
     5: "Cards at scale (synthetic DuckDB warehouse)",
     6: "End to end (meltano run into DuckDB)",
+    7: "Cards on Postgres beside DuckDB (worked example)",
 }
 log = logging.getLogger("benchmarks")
 
@@ -62,7 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     size.add_argument("--quick", action="store_const", const="quick", dest="size",
                       help="small sizes (same as --size quick)")
     parser.add_argument("--only", type=int, action="append", choices=sorted(MODULES),
-                        metavar="N", help="run only benchmark N (repeatable; 1..6)")
+                        metavar="N", help="run only benchmark N (repeatable; 1..7)")
     parser.add_argument("--runs", type=int, help="repetitions per figure (median reported)")
     parser.add_argument("--output", type=Path,
                         help="markdown report to write (default: BENCHMARKS.md for --size full, "

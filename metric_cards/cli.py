@@ -19,7 +19,6 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
@@ -40,8 +39,9 @@ def add_warehouse_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", default=None,
                         help="schema of the contract tables (default: raw; none for SQLite; "
                              "pass '' for no schema)")
-    parser.add_argument("--as-of", default=None, metavar="ISO8601",
-                        help="reading instant with offset (default: now)")
+    parser.add_argument("--as-of", default=None, metavar="ISO8601|latest|now",
+                        help="reading instant with offset (default: latest, the warehouse's "
+                             "newest tracking event, at most now; 'now' for the wall clock)")
     parser.add_argument("--timezone", default=None, metavar="ZONE",
                         help="IANA zone of the window days (default: the card's, UTC)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -162,14 +162,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from metric_cards.connection import open_engine
+    from metric_cards.default_as_of import resolve_as_of
     from metric_cards.evaluate import evaluate
     from metric_cards.render import render
 
     card = get_card(args.card)
     overrides = parse_assignments(args.assignments)
-    as_of = args.as_of or datetime.now(UTC)
-    payload = evaluate(card, args.warehouse, as_of, timezone=args.timezone, params=overrides,
-                       schema=resolve_schema(args.warehouse, args.schema))
+    schema = resolve_schema(args.warehouse, args.schema)
+    engine = open_engine(args.warehouse)
+    try:
+        as_of = resolve_as_of(args.as_of, engine, schema)
+        payload = evaluate(card, engine, as_of, timezone=args.timezone, params=overrides,
+                           schema=schema)
+    finally:
+        engine.dispose()
     if args.format == "json":
         print(json.dumps(payload, indent=2))
     else:

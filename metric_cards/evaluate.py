@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Select, case, create_engine, func, inspect, select
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy import Engine, Select, case, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from metric_cards.classification_coverage import classification_coverage
+from metric_cards.connection import connect, open_engine, safe_url
+from metric_cards.contract_check import check_contract
 from metric_cards.definitions import CardDefinition
-from metric_cards.dialect import instant, prepare_connection, to_utc
+from metric_cards.dialect import instant, to_utc
 from metric_cards.errors import WarehouseError
 from metric_cards.holidays import annotations
 from metric_cards.params import CardParams, resolve, threshold_names
@@ -44,7 +46,6 @@ from shipping_core.windows import (
 log = logging.getLogger(__name__)
 
 PRIOR_BUCKET = -1
-REQUIRED_TABLES = ("shipments", "tracking_events")
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,20 @@ def evaluate(card: CardDefinition | str, engine: Engine | str, as_of: datetime |
     eng = open_engine(engine) if isinstance(engine, str) else engine
     try:
         with connect(eng) as conn:
-            require_tables(conn, schema)
             if "stall" in definition.data:  # read at the instant (metric_cards.stalled)
-                from metric_cards.stalled import evaluate_stalled
+                from metric_cards.stalled import StallRule, evaluate_stalled, in_flight_set
+                zone_name = timezone or definition.timezone
+                lookback = window_ending_before(moment, zone_name, definition.window_days)
+                flight = in_flight_set(definition, resolved, StallRule.of(definition),
+                                       as_of=moment, start=lookback.start, timezone=zone_name,
+                                       schema=schema)
+                check_contract(conn, schema, [flight, freshness_query(schema)],
+                               f"card {definition.id}")
                 return evaluate_stalled(conn, definition, resolved, moment, timezone, schema,
                                         latest_sync(conn, schema))
+            query = aggregate_query(definition, resolved, moment, window, prior, schema)[0]
+            check_contract(conn, schema, [query, freshness_query(schema)],
+                           f"card {definition.id}")
             reading = aggregate(conn, definition, resolved, moment, window, prior, schema)
             watermark = latest_sync(conn, schema)
             quality = classification_coverage(conn, schema, window)
@@ -101,42 +111,6 @@ def card_windows(card: CardDefinition, as_of: datetime,
     zone(tz)
     window = window_ending_before(as_of, tz, card.window_days)
     return window, prior_window(window, card.compare_days)
-
-
-def open_engine(url: str) -> Engine:
-    try:
-        return create_engine(url)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise WarehouseError(f"warehouse: {url!r} is not a usable SQLAlchemy URL ({exc})") from exc
-
-
-def safe_url(engine: Engine) -> str:
-    return make_url(engine.url).render_as_string(hide_password=True)
-
-
-def connect(engine: Engine) -> Any:
-    """A connection with the dialect prepared; unreachable warehouses raise WarehouseError."""
-    try:
-        conn = engine.connect()
-        prepare_connection(conn)
-    except (DBAPIError, SQLAlchemyError, OSError) as exc:
-        raise WarehouseError(f"cannot reach warehouse {safe_url(engine)}: "
-                             f"{str(exc).splitlines()[0]}") from exc
-    return conn
-
-
-def require_tables(conn: Connection, schema: str | None) -> None:
-    insp = inspect(conn)
-    for name in REQUIRED_TABLES:
-        try:
-            present = insp.has_table(name, schema=schema)
-        except SQLAlchemyError:
-            present = False
-        if not present:
-            where = f"schema {schema!r}" if schema else "the default schema"
-            raise WarehouseError(f"warehouse {safe_url(conn.engine)}: table {name!r} not found "
-                                 f"in {where} (expected the data-contract tables shipments and "
-                                 "tracking_events; pass --schema to choose another schema)")
 
 
 def aggregate_query(card: CardDefinition, params: CardParams, as_of: datetime, window: Window,
@@ -181,10 +155,14 @@ def aggregate(conn: Connection, card: CardDefinition, params: CardParams, as_of:
     return Reading(dims, rows)
 
 
-def latest_sync(conn: Connection, schema: str | None) -> datetime | None:
+def freshness_query(schema: str | None) -> Select[Any]:
+    """The freshness watermark: the latest ``tracking_events.synced_at``."""
     events = contract_tables(schema).tracking_events
-    value = conn.execute(select(func.max(events.c.synced_at))).scalar()
-    return to_utc(value)
+    return select(func.max(events.c.synced_at))
+
+
+def latest_sync(conn: Connection, schema: str | None) -> datetime | None:
+    return to_utc(conn.execute(freshness_query(schema)).scalar())
 
 
 def build_payload(card: CardDefinition, params: CardParams, as_of: datetime, window: Window,

@@ -50,6 +50,8 @@ class FilterCompiler:
     timezone: str = "UTC"  # the card's zone: promised days are judged in it
     promise_basis: str = "day"
     years: tuple[int, int] = (1990, 2060)  # years around the evaluation (SQLite zone tables)
+    #: Optional lower bound on the events a ``has_event`` counts (``occurred_at >= since``).
+    events_since: datetime | None = None
 
     def enabled(self, cond: dict[str, Any]) -> bool:
         when = cond.get("when")
@@ -110,6 +112,8 @@ class FilterCompiler:
             resolved = self.resolved_conditionals()
             source = ev.outerjoin(resolved, resolved.c.event_id == ev.c.event_id)
         parts: list[Expr] = [occurred <= instant(self.as_of)]
+        if self.events_since is not None:
+            parts.append(occurred >= instant(self.events_since))
         for cond in where:
             if not self.enabled(cond):
                 continue

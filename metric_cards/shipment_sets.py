@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, false, literal, null, or_, select
+from sqlalchemy import Select, case, false, literal, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from metric_cards.definitions import CardDefinition
@@ -38,26 +38,33 @@ def attribution_of(card: CardDefinition) -> tuple[str, tuple[str, ...]] | None:
 
 
 def shipment_set(card: CardDefinition, params: CardParams, *, as_of: datetime,
-                 start: datetime, end: datetime, schema: str | None = "raw",
+                 start: datetime | None, end: datetime | None, schema: str | None = "raw",
                  tables: ContractTables | None = None,
                  fields: Iterable[str] = DEFAULT_FIELDS,
-                 timezone: str | None = None) -> Select[Any]:
+                 timezone: str | None = None,
+                 events_since: datetime | None = None) -> Select[Any]:
     """Shipments of the denominator with anchor in ``[start, end)``, flagged for the numerator.
 
-    ``as_of`` bounds which events count (``occurred_at <= as_of``) and instant comparisons.
+    ``as_of`` bounds which events count (``occurred_at <= as_of``) and instant comparisons;
+    ``events_since`` (optional) is a lower bound on them. ``start``/``end`` None drop that side
+    of the anchor range (reconciliation's event-anchored view of the portal).
     ``timezone`` (default: the card's) is the zone promised days are judged in; the anchor
     ``promised_day`` is the instant the promised day begins there.
     """
     t = tables or contract_tables(schema)
     ship = t.shipments
     zone = timezone or card.timezone
-    years = (start.year - 1, max(end, as_of).year + 1)
+    years = ((start or as_of).year - 1, max(end or as_of, as_of).year + 1)
     compiler = FilterCompiler(ship, t.tracking_events, as_of, params.switches(),
                               timezone=zone, promise_basis=params.promise_basis or "day",
-                              years=years)
+                              years=years, events_since=events_since)
     anchor = (promised_day_start(ship, zone, years) if card.anchor == "promised_day"
               else utc_ts(ship.c[card.anchor]))
-    where: list[ColumnElement[Any]] = [anchor >= instant(start), anchor < instant(end)]
+    where: list[ColumnElement[Any]] = []
+    if start is not None:
+        where.append(anchor >= instant(start))
+    if end is not None:
+        where.append(anchor < instant(end))
     if params.exclude_returns:
         where.append(or_(ship.c.is_return.is_(None), ship.c.is_return == false()))
     if params.carriers:
@@ -77,4 +84,4 @@ def shipment_set(card: CardDefinition, params: CardParams, *, as_of: datetime,
     columns = [ship.c.shipment_id, anchor.label("anchor_at"), in_numerator.label("in_numerator"),
                key.label("attribution_key"), first_at.label("first_event_at")]
     columns += [ship.c[f] for f in dict.fromkeys(fields)]
-    return select(*columns).select_from(source).where(and_(*where))
+    return select(*columns).select_from(source).where(*where)

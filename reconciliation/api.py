@@ -9,33 +9,29 @@ modelled step counts and the remainder cannot be traced to shipments (``mode: ra
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from metric_cards.warehouse import contract_tables
-from shipping_core.windows import Window, iso_utc
+from metric_cards.definitions import CardDefinition
+from metric_cards.params import CardParams, resolve, threshold_names
+from metric_cards.registry import get_card
+from shipping_core.carriers import carrier_key
+from shipping_core.windows import Window, iso_utc, zone
 
 from .attribution import UNEXPLAINED, attribute, moves
 from .breakdowns import annotations, by_carrier, by_category, side, value
-from .facts import FactQuery, lookup_shipments
+from .memberships import CardViews, Memberships, lookup_shipments
 from .portal_export import PortalExport, read_portal_export
 from .ruleset import RuleSet, load_ruleset
 from .verdict import judge
-from .views import (
-    OUTSIDE,
-    EventScope,
-    ShipmentFacts,
-    Status,
-    View,
-    ViewContext,
-    status,
-    view_sequence,
-)
+from .views import OUTSIDE, Status, View, ViewContext, view_sequence
+
+#: The card whose number the packaged rule set bridges to the portal's.
+DEFAULT_CARD = "exception_rate"
 
 log = logging.getLogger(__name__)
 
@@ -45,48 +41,37 @@ def _window(window: Window) -> dict[str, str]:
             "first_day": window.first_day.isoformat(), "last_day": window.last_day.isoformat()}
 
 
-def _carrier_key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_") or "unknown"
-
-
 class _Reconciliation:
     def __init__(self, engine: Engine, schema: str | None, as_of: datetime,
-                 ruleset: RuleSet, our_timezone: str, workspace_timezone: str) -> None:
+                 ruleset: RuleSet, card: CardDefinition, params: CardParams,
+                 our_timezone: str | None, workspace_timezone: str) -> None:
         self.engine = engine
-        self.tables = contract_tables(schema)
+        self.schema = schema
         self.ruleset = ruleset
-        self.context = ViewContext.build(as_of, our_timezone, workspace_timezone)
+        self.context = ViewContext.build(card, params, as_of, our_timezone, workspace_timezone)
         self.skipped: dict[str, str] = {}
 
     def active_rules(self) -> list:
         return [r for r in self.ruleset.view_rules if r.id not in self.skipped]
 
-    def lag_scope(self, final: View) -> EventScope | None:
-        """Events a late webhook could carry into the portal's window across its start."""
+    def lag_since(self, final: View) -> datetime | None:
+        """Start of the margin a late webhook could carry into the portal's window across."""
         sync = next((r for r in self.active_rules() if r.kind == "overnight_cutoff"), None)
         if sync is None or not sync.webhook_lag_hours or not final.event_anchor:
             return None
-        start = self.context.window(final).start
-        return EventScope(start - timedelta(hours=sync.webhook_lag_hours), self.context.cutoff,
-                          False, final.hide_transient)
+        return self.context.window(final).start - timedelta(hours=sync.webhook_lag_hours)
 
-    def compute_states(self) -> tuple[list[View], dict[str, ShipmentFacts]]:
+    def compute_states(self) -> tuple[list[View], Memberships]:
         views = view_sequence([r.kind for r in self.active_rules()])
-        ctx = self.context
-        lag = self.lag_scope(views[-1])
-        lo = min(ctx.ours.start, ctx.workspace.start)
-        hi = max(ctx.ours.end, ctx.workspace.end)
-        transient = self.ruleset.rule("hide_transient")
-        scopes = [ctx.scope(v) for v in views] + ([lag] if lag else [])
-        query = FactQuery(self.tables, scopes, ctx.as_of, (lo, hi),
-                          transient.auto_resolved if transient else None,
-                          self.ruleset.category_priority)
-        return views, query.run(self.engine)
+        card_views = CardViews(self.engine, self.schema, self.context)
+        return views, card_views.run(views, self.lag_since(views[-1]))
 
     def base_payload(self) -> dict[str, Any]:
         ctx = self.context
         return {
             "ruleset": self.ruleset.name,
+            "card": {"id": ctx.card.id, "timezone": ctx.ours.timezone,
+                     "params": ctx.params.as_payload(*threshold_names(ctx.card))},
             "as_of": iso_utc(ctx.as_of),
             "windows": {
                 "ours": _window(ctx.ours),
@@ -104,13 +89,13 @@ class _Reconciliation:
         if transient and export.includes_auto_resolved:
             self.skipped[transient.id] = ("the export lists auto-resolved exceptions, so it was "
                                           "taken with 'Include transient' on")
-        views, facts = self.compute_states()
+        views, found = self.compute_states()
         rules = self.active_rules()
         rule_ids = [r.id for r in rules]
         taxonomy = self.ruleset.rule("taxonomy")
-        ids = set(facts) | set(export.rows)
-        unknown = lookup_shipments(self.engine, self.tables,
-                                   [i for i in export.rows if i not in facts])
+        ids = set(found.statuses) | set(export.rows)
+        unknown = lookup_shipments(self.engine, self.schema,
+                                   [i for i in export.rows if i not in found.statuses])
         buckets: dict[str, list[dict[str, Any]]] = defaultdict(list)
         cat_moves: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         car_moves: dict[str, dict[str, list[int]]] = defaultdict(
@@ -119,13 +104,12 @@ class _Reconciliation:
         ours_cat: dict[str, int] = defaultdict(int)
         carriers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for sid in sorted(ids, key=lambda x: (len(x), x)):
-            fact = facts.get(sid)
+            known = found.statuses.get(sid)
             row = export.rows.get(sid)
-            states = ([status(fact, v, self.context) for v in views] if fact
-                      else [OUTSIDE] * len(views))
+            states = known or [OUTSIDE] * len(views)
             ours, final = states[0], states[-1]
             actual = Status(row is not None, final.denominator, row.category if row else None)
-            carrier = self._carrier(fact, row, unknown)
+            carrier = self._carrier(sid, found, row, unknown)
             ours_num += ours.numerator
             ours_den += ours.denominator
             modelled_den += final.denominator
@@ -137,8 +121,8 @@ class _Reconciliation:
             c["portal_num"] += actual.numerator
             c["portal_den"] += actual.denominator
             rule = attribute(states, actual, rule_ids, taxonomy.id if taxonomy else None)
-            if rule == UNEXPLAINED and fact is not None:
-                rule = self._webhook_lag(fact, views[-1], final, actual) or rule
+            if rule == UNEXPLAINED and known is not None:
+                rule = self._webhook_lag(sid, found, views, final, actual) or rule
             if rule is None:
                 continue
             dn, dd = moves(ours, actual)
@@ -146,7 +130,7 @@ class _Reconciliation:
                      "denominator_delta": dd, "ours_category": ours.category,
                      "portal_category": actual.category}
             if rule == UNEXPLAINED:
-                entry["reason"] = self._reason(fact, row, final, unknown)
+                entry["reason"] = self._reason(known is not None, row, final, unknown)
             buckets[rule].append(entry)
             if ours.category:
                 cat_moves[ours.category][rule] -= 1
@@ -188,19 +172,19 @@ class _Reconciliation:
         taxonomy = self.ruleset.rule("taxonomy")
         if taxonomy:
             self.skipped[taxonomy.id] = "the portal's categories are only known from its export"
-        views, facts = self.compute_states()
+        views, found = self.compute_states()
         rules = self.active_rules()
         counts = [[0, 0] for _ in views]
         movers: list[list[dict[str, Any]]] = [[] for _ in rules]
-        for sid in sorted(facts, key=lambda x: (len(x), x)):
-            states = [status(facts[sid], v, self.context) for v in views]
+        for sid in sorted(found.statuses, key=lambda x: (len(x), x)):
+            states = found.statuses[sid]
             for k, st in enumerate(states):
                 counts[k][0] += st.numerator
                 counts[k][1] += st.denominator
             for k in range(1, len(states)):
                 if states[k].membership != states[k - 1].membership:
                     dn, dd = moves(states[k - 1], states[k])
-                    movers[k - 1].append({"shipment_id": sid, "carrier": facts[sid].carrier,
+                    movers[k - 1].append({"shipment_id": sid, "carrier": found.carriers.get(sid),
                                           "numerator_delta": dn, "denominator_delta": dd})
         by_id = {r.id: k for k, r in enumerate(rules)}
         bridge = []
@@ -232,40 +216,41 @@ class _Reconciliation:
         self._check_additivity(payload)
         return payload
 
-    def _webhook_lag(self, fact: ShipmentFacts, final_view: View, final: Status,
+    def _webhook_lag(self, sid: str, found: Memberships, views: list[View], final: Status,
                      actual: Status) -> str | None:
         """The sync rule's id when the difference is a webhook landing across a window edge."""
-        lag = self.lag_scope(final_view)
-        if lag is None or final.denominator != actual.denominator:
+        final_view = views[-1]
+        if self.lag_since(final_view) is None or final.denominator != actual.denominator:
             return None
         sync = next(r for r in self.active_rules() if r.kind == "overnight_cutoff")
         window_start = self.context.window(final_view).start
         if actual.numerator and not final.numerator:
-            early = fact.first_exception.get(lag)
-            if early is not None and early[0] < window_start:
+            early = found.lag_first_event.get(sid)
+            if early is not None and early < window_start:
                 return sync.id  # an event just before the window, its webhook landed inside
         if final.numerator and not actual.numerator:
-            first = fact.first_exception.get(self.context.scope(final_view))
-            if first is not None and first[0] >= self.context.cutoff - timedelta(
+            first = found.first_event.get((len(views) - 1, sid))
+            if first is not None and first >= self.context.cutoff - timedelta(
                     hours=sync.webhook_lag_hours):
                 return sync.id  # its only events' webhooks may have landed after the recompute
         return None
 
     @staticmethod
-    def _carrier(fact: ShipmentFacts | None, row, unknown) -> str:
-        if fact and fact.carrier:
-            return fact.carrier
-        if fact is None and row is not None and unknown.get(row.shipment_id, (None,))[0]:
-            return unknown[row.shipment_id][0]
-        return _carrier_key(row.carrier) if row is not None else "unknown"
+    def _carrier(sid: str, found: Memberships, row, unknown: dict[str, str | None]) -> str:
+        """The warehouse's carrier key; a portal-only shipment's name through the tap's keys."""
+        if found.carriers.get(sid):
+            return str(found.carriers[sid])
+        if unknown.get(sid):
+            return str(unknown[sid])
+        return carrier_key(row.carrier) if row is not None else "unknown"
 
-    def _reason(self, fact, row, final: Status, unknown) -> str:
+    def _reason(self, known: bool, row, final: Status, unknown) -> str:
         if row is None:
             return ("not in the portal's export although the modelled portal view lists it "
                     f"(category {final.category})")
-        if fact is None and row.shipment_id not in unknown:
+        if not known and row.shipment_id not in unknown:
             return "listed by the portal but not in the warehouse's shipments"
-        if fact is None:
+        if not known:
             return ("listed by the portal; in the warehouse, but neither its label date nor an "
                     "exception event falls in either window")
         if not final.numerator:
@@ -296,13 +281,17 @@ class _Reconciliation:
 
 def reconcile(engine: Engine, schema: str | None, portal_export_path: str | Path | None,
               portal_total: int, as_of: datetime, workspace_timezone: str = "Europe/Rome", *,
-              portal_rate: float | None = None, our_timezone: str = "UTC",
-              ruleset: RuleSet | str | Path | None = None) -> dict[str, Any]:
-    """Reconcile our Exception Rate with the portal's; returns the JSON-ready payload.
+              portal_rate: float | None = None, our_timezone: str | None = None,
+              ruleset: RuleSet | str | Path | None = None,
+              card: CardDefinition | str = DEFAULT_CARD,
+              params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Reconcile our card (default: Exception Rate) with the portal's; the JSON-ready payload.
 
-    Give ``portal_export_path`` (the Exceptions CSV) for the per-shipment bridge, or
-    ``portal_rate`` alone for the coarser modelled bridge. ``portal_total`` is the portal's
-    shipment count for its window; ``as_of`` must be timezone-aware.
+    "Ours" is the card as ``metric_cards.evaluate`` reads it with the same ``params`` and zone
+    (``our_timezone``, default the card's). Give ``portal_export_path`` (the Exceptions CSV)
+    for the per-shipment bridge, or ``portal_rate`` alone for the coarser modelled bridge.
+    ``portal_total`` is the portal's shipment count for its window; ``as_of`` must be
+    timezone-aware.
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of: must carry a UTC offset (e.g. 2026-03-12T08:00:00Z)")
@@ -312,7 +301,10 @@ def reconcile(engine: Engine, schema: str | None, portal_export_path: str | Path
         raise ValueError("give exactly one of portal_export_path (the Exceptions CSV) or "
                          "portal_rate (the portal's rate alone)")
     rules = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(ruleset)
-    job = _Reconciliation(engine, schema, as_of, rules, our_timezone, workspace_timezone)
+    definition = get_card(card) if isinstance(card, str) else card
+    zone(workspace_timezone)
+    job = _Reconciliation(engine, schema, as_of.astimezone(UTC), rules, definition,
+                          resolve(definition, params), our_timezone, workspace_timezone)
     if portal_rate is not None:
         if not 0 <= portal_rate <= 1:
             raise ValueError(f"portal_rate: expected a fraction between 0 and 1 (e.g. 0.027), "

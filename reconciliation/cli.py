@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
 
-from metric_cards.evaluate import open_engine
-from shipping_core.windows import parse_instant, zone
+from metric_cards.connection import open_engine
+from metric_cards.default_as_of import resolve_as_of
+from metric_cards.params import parse_assignments
+from shipping_core.windows import zone
 
 from .api import reconcile
 from .report import render
@@ -59,12 +60,17 @@ def add_reconcile_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
                         help="the portal's exception rate alone (0.027 or 2.7%%)")
     p.add_argument("--portal-total", required=True, type=_whole, metavar="N",
                    help="the portal's total shipment count for its window")
-    p.add_argument("--as-of", default=None, metavar="ISO8601",
-                   help="reading instant with offset (default: now)")
+    p.add_argument("--as-of", default=None, metavar="ISO8601|latest|now",
+                   help="reading instant with offset (default: latest, the warehouse's newest "
+                        "tracking event, at most now; 'now' for the wall clock)")
     p.add_argument("--workspace-timezone", default="Europe/Rome", metavar="ZONE",
                    help="the portal workspace's zone (default: Europe/Rome)")
-    p.add_argument("--card-timezone", default="UTC", metavar="ZONE",
-                   help="our card's zone (default: UTC)")
+    p.add_argument("--card-timezone", default=None, metavar="ZONE",
+                   help="our card's zone (default: the card's own, UTC)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   dest="assignments",
+                   help="card parameter, as for evaluate (e.g. include_transient=false); ours "
+                        "is the card read with these")
     p.add_argument("--rules", default=None, metavar="YAML",
                    help="a rule set file (default: the packaged portal rule set)")
     p.add_argument("--format", choices=["table", "json"], default="table")
@@ -78,15 +84,19 @@ add_parser = add_reconcile_parser
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from metric_cards.cli import resolve_schema
 
-    as_of = parse_instant(args.as_of) if args.as_of else datetime.now(UTC)
     zone(args.workspace_timezone)
-    zone(args.card_timezone)
+    if args.card_timezone:
+        zone(args.card_timezone)
+    params = parse_assignments(args.assignments)
     engine = open_engine(args.warehouse)
+    schema = resolve_schema(args.warehouse, args.schema)
     try:
-        payload = reconcile(engine, resolve_schema(args.warehouse, args.schema),
+        as_of = resolve_as_of(args.as_of, engine, schema)
+        payload = reconcile(engine, schema,
                             args.portal_export, args.portal_total, as_of,
                             args.workspace_timezone, portal_rate=args.portal_rate,
-                            our_timezone=args.card_timezone, ruleset=args.rules)
+                            our_timezone=args.card_timezone, ruleset=args.rules,
+                            params=params)
     finally:
         engine.dispose()
     print(json.dumps(payload, indent=2) if args.format == "json" else render(payload))

@@ -27,19 +27,10 @@ class RuleSetError(ValueError):
 
 
 @dataclass(frozen=True)
-class AutoResolved:
-    classes: tuple[str, ...]
-    conditional_class: str
-    progress_milestones: tuple[str, ...]
-    progress_within_hours: int
-
-
-@dataclass(frozen=True)
 class Rule:
     id: str
     kind: str
     description: str
-    auto_resolved: AutoResolved | None = None
     webhook_lag_hours: int = 0
 
 
@@ -129,14 +120,8 @@ def load_ruleset(path: str | Path | None = None) -> RuleSet:
     _check_constraints(doc, path)
     rules = []
     for item in doc["rules"]:
-        auto = item.get("auto_resolved")
         rules.append(Rule(
             id=item["id"], kind=item["kind"], description=" ".join(item["description"].split()),
-            auto_resolved=AutoResolved(
-                classes=tuple(auto["classes"]), conditional_class=auto["conditional_class"],
-                progress_milestones=tuple(auto["progress_milestones"]),
-                progress_within_hours=int(auto["progress_within_hours"]),
-            ) if auto else None,
             webhook_lag_hours=int(item.get("webhook_lag_hours", 0)),
         ))
     export = doc["portal_export"]

@@ -1,17 +1,25 @@
-"""Per-shipment views of the Exception Rate: ours, the portal's, and every step in between.
+"""The cumulative views between our card and the portal, each one a variant of the card itself.
 
-A ``View`` is a set of switches, one per reconciliation rule kind; all off is our card, all on is
-the portal's modelled behaviour. ``ViewContext`` fixes the instants (as_of, our window, the
-workspace window, the portal's overnight cut-off) and ``status`` answers, for one shipment's
-facts, whether it is in the view's numerator and denominator and under which category.
+A ``View`` is a set of switches, one per reconciliation rule kind; all off is our card exactly as
+``metric_cards.evaluate`` reads it (same card, parameters and zone), all on is the portal's
+modelled behaviour. ``ViewContext`` turns a view into the card-engine inputs that express it:
+the window (the card's ``window_days`` in the card's or the workspace's zone), the card
+parameters (``exclude_returns``/``include_transient`` switched off by the returns and transient
+rules), the last instant whose events count (``as_of``, or just before the portal's overnight
+recompute) and whether the numerator is anchored on the exception event rather than the card's
+anchor. Membership itself is never computed here: ``memberships`` runs the card engine's
+``shipment_set`` with these inputs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from shipping_core.windows import Window, window_ending_before
+from metric_cards.definitions import CardDefinition
+from metric_cards.evaluate import card_windows
+from metric_cards.params import CardParams
+from shipping_core.windows import Window
 
 #: Rule kind -> the View switch it turns on.
 KIND_SWITCH = {
@@ -22,67 +30,21 @@ KIND_SWITCH = {
     "overnight_cutoff": "overnight_cutoff",
 }
 
+#: Events strictly before the overnight cut-off count: the card engine's bound is inclusive, so
+#: the cut-off view reads as of one tick earlier (finer than any warehouse's timestamps).
+TICK = timedelta(microseconds=1)
+
 
 @dataclass(frozen=True)
 class View:
-    event_anchor: bool = False  # numerator: exception event in the window (else label date)
+    event_anchor: bool = False  # numerator: exception event in the window (else the card anchor)
     workspace_zone: bool = False  # window days in the workspace zone (else the card's zone)
-    hide_transient: bool = False  # auto-resolved exception events do not count
-    include_returns: bool = False  # Easy Return legs count on both sides
+    hide_transient: bool = False  # include_transient=false (the card's auto-resolve definition)
+    include_returns: bool = False  # exclude_returns=false (Easy Return legs on both sides)
     overnight_cutoff: bool = False  # events only before the last workspace midnight
 
     def switched(self, kind: str) -> View:
         return replace(self, **{KIND_SWITCH[kind]: True})
-
-
-@dataclass(frozen=True)
-class EventScope:
-    """Which exception events count: a time range and whether auto-resolved ones are hidden."""
-
-    start: datetime | None  # inclusive; None = no lower bound
-    end: datetime
-    end_inclusive: bool
-    hide_transient: bool
-
-
-@dataclass(frozen=True)
-class ViewContext:
-    as_of: datetime
-    ours: Window
-    workspace: Window
-
-    @classmethod
-    def build(cls, as_of: datetime, our_timezone: str, workspace_timezone: str,
-              days: int = 30) -> ViewContext:
-        return cls(as_of, window_ending_before(as_of, our_timezone, days),
-                   window_ending_before(as_of, workspace_timezone, days))
-
-    @property
-    def cutoff(self) -> datetime:
-        """The portal's overnight recompute: the last workspace-zone midnight before as_of."""
-        return self.workspace.end
-
-    def window(self, view: View) -> Window:
-        return self.workspace if view.workspace_zone else self.ours
-
-    def scope(self, view: View) -> EventScope:
-        start = self.window(view).start if view.event_anchor else None
-        if view.overnight_cutoff:
-            return EventScope(start, self.cutoff, False, view.hide_transient)
-        return EventScope(start, self.as_of, True, view.hide_transient)
-
-
-@dataclass(frozen=True)
-class ShipmentFacts:
-    """What the warehouse says about one shipment, reduced to what the views need."""
-
-    shipment_id: str
-    carrier: str | None
-    is_return: bool
-    created_at: datetime | None
-    # For each event scope the view sequence needs: (time, category) of the earliest exception
-    # event in that scope, or None when it has none.
-    first_exception: dict[EventScope, tuple[datetime, str] | None]
 
 
 @dataclass(frozen=True)
@@ -99,16 +61,39 @@ class Status:
 OUTSIDE = Status(False, False, None)
 
 
-def status(facts: ShipmentFacts, view: View, context: ViewContext) -> Status:
-    """Where ``facts`` lands in ``view``: numerator, denominator and category."""
-    window = context.window(view)
-    leg_counts = view.include_returns or not facts.is_return
-    in_den = (leg_counts and facts.created_at is not None
-              and window.start <= facts.created_at < window.end)
-    first = facts.first_exception.get(context.scope(view))
-    anchored = leg_counts if view.event_anchor else in_den
-    in_num = anchored and first is not None
-    return Status(in_num, in_den, first[1] if in_num and first else None)
+@dataclass(frozen=True)
+class ViewContext:
+    card: CardDefinition
+    params: CardParams
+    as_of: datetime
+    ours: Window
+    workspace: Window
+
+    @classmethod
+    def build(cls, card: CardDefinition, params: CardParams, as_of: datetime,
+              our_timezone: str | None, workspace_timezone: str) -> ViewContext:
+        """Our window is the card's (``card_windows``); the portal's is the same days elsewhere."""
+        return cls(card, params, as_of, card_windows(card, as_of, our_timezone)[0],
+                   card_windows(card, as_of, workspace_timezone)[0])
+
+    @property
+    def cutoff(self) -> datetime:
+        """The portal's overnight recompute: the last workspace-zone midnight before as_of."""
+        return self.workspace.end
+
+    def window(self, view: View) -> Window:
+        return self.workspace if view.workspace_zone else self.ours
+
+    def params_for(self, view: View) -> CardParams:
+        """The card parameters that express ``view`` (ours: the card's own)."""
+        return replace(
+            self.params,
+            exclude_returns=self.params.exclude_returns and not view.include_returns,
+            include_transient=self.params.include_transient and not view.hide_transient)
+
+    def events_until(self, view: View) -> datetime:
+        """The last instant whose events count in ``view`` (inclusive)."""
+        return self.cutoff - TICK if view.overnight_cutoff else self.as_of
 
 
 def view_sequence(kinds: list[str]) -> list[View]:

@@ -1,14 +1,20 @@
 """JSON Schemas of the three streams, exactly the columns of docs data-contract.md.
 
 Timestamps are ``date-time`` strings in UTC (``Z``); ``raw`` keeps the API's object untouched
-(``additionalProperties`` allowed). Primary keys are non-nullable strings.
+(``additionalProperties`` allowed, no declared properties, so it survives schema flattening as
+one JSON column). Primary keys are non-nullable strings.
 """
 
 from __future__ import annotations
 
 from singer_sdk import typing as th
 
-RAW = th.ObjectType(additional_properties=True)
+#: ``raw``: an object of any shape. No ``properties`` on purpose: with ``flattening_enabled`` the
+#: SDK then keeps ``raw`` as one column holding the object as JSON text (every key kept) instead
+#: of recursing into an empty property list and emitting undeclared ``raw__*`` keys a loader
+#: drops. Unflattened, loaders store it as a JSON column (jsonb, DuckDB JSON).
+RAW_SCHEMA: dict = {"type": ["object", "null"], "additionalProperties": True}
+RAW = th.CustomType(RAW_SCHEMA)
 
 
 def _ts(name: str, description: str, *, required: bool = False) -> th.Property:

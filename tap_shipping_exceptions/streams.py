@@ -80,10 +80,18 @@ class ShipmentsStream(ShippyProStream):
             sdk_private.write_schema_message(events)
             counter = events.get_record_counter()
             write = sdk_private.record_writer(events)
+            # ``--test`` (the SDK's dry run) caps every stream; the SDK only checks streams it
+            # syncs itself, so the events written from this loop honour the cap here.
+            limit = events.ABORT_AT_RECORD_COUNT
+            written = 0
 
             def emit_event(record: dict[str, t.Any]) -> None:
+                nonlocal written
+                if limit is not None and written >= limit:
+                    return
                 write(record)
                 counter.increment()
+                written += 1
         else:
             counter = None
 

@@ -25,11 +25,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipping_core.carriers import carrier_key
 from tap_shipping_exceptions.client import ShippyProClient, subject_for
 from tap_shipping_exceptions.discovery import Delivery, scan_archive
 from tap_shipping_exceptions.errors import ShippyProError, TransientAPIError
 from tap_shipping_exceptions.fetcher import FetchJob, FetchResult, fetch_shipment, ordered_results
-from tap_shipping_exceptions.normalize.carriers import carrier_key
 from tap_shipping_exceptions.normalize.classifier import default_classifier, is_terminal
 from tap_shipping_exceptions.records import RecordBuilder, now_iso, record_hash
 from tap_shipping_exceptions.settings import Settings

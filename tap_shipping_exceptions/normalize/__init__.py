@@ -1,11 +1,12 @@
 """Carrier-name keys and the declarative exception classifier (mapping files + schema).
 
-Public interface: :func:`carrier_key` (``carriers``), :class:`Classifier`,
+Public interface: :func:`carrier_key` (from ``shipping_core.carriers``), :class:`Classifier`,
 :class:`Classification`, :class:`MappingError`, :func:`default_classifier` and
 :func:`is_terminal` (``classifier``).
 """
 
-from .carriers import carrier_key
+from shipping_core.carriers import carrier_key
+
 from .classifier import (
     Classification,
     Classifier,

@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .carriers import carrier_key
+from shipping_core.carriers import carrier_key
+
 from .classifier import Classification, Classifier, default_classifier
 
 COLUMNS = ("language", "carrier", "shippypro_code", "message", "expected_category",

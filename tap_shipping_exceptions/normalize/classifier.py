@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+from shipping_core.text import normalise_text
+
 from .lexicon import Lexicon, LexiconEntry, load_lexicon
 from .mapping import Label, MappingError, MappingSet, Rule, load_mappings
 from .mapping import _version_key as version_key
-from .text import normalise_text
 
 __all__ = ["Classification", "Classifier", "MappingError", "default_classifier", "is_terminal"]
 

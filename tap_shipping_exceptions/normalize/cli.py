@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import and_, case, column, create_engine, func, or_, select, table
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from .carriers import carrier_key
+from shipping_core.carriers import carrier_key
+
 from .classifier import default_classifier
 
 DECIDERS = ("carrier_code", "message", "lexicon", "shippypro_code", "none")

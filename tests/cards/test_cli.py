@@ -100,7 +100,7 @@ def test_evaluate_table_reads_like_the_vendor_card(capsys, warehouse):
     (["evaluate", "exception_rate", "--warehouse", "WH", "--schema", "main"],
      "table 'shipments' not found in schema 'main'"),
     (["evaluate", "exception_rate", "--warehouse", "sqlite:////nonexistent/dir/wh.sqlite"],
-     "cannot reach warehouse sqlite:////nonexistent/dir/wh.sqlite"),
+     "warehouse sqlite:////nonexistent/dir/wh.sqlite: no such file"),
     (["evaluate", "exception_rate", "--warehouse", "nosuchdb://x"],
      "is not a usable SQLAlchemy URL"),
 ])
@@ -112,6 +112,7 @@ def test_evaluate_errors(capsys, warehouse, argv, message):
 
 
 def test_missing_table_in_sqlite_names_default_schema(capsys, tmp_path):
+    (tmp_path / "empty.sqlite").touch()
     url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     code, _, err = run_cli(capsys, "evaluate", "exception_rate", "--warehouse", url)
     assert code == 2 and "table 'shipments' not found in the default schema" in err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_shipping_exceptions.normalize.carriers import carrier_key
+from shipping_core.carriers import carrier_key
 
 TABLE = [
     ("BRT", "brt"), ("Bartolini", "brt"), ("BRT Corriere Espresso", "brt"),

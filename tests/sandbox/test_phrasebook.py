@@ -49,7 +49,7 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
 
 def test_every_phrase_classifies_as_intended() -> None:
     classifier_mod = pytest.importorskip("tap_shipping_exceptions.normalize.classifier")
-    carriers_mod = pytest.importorskip("tap_shipping_exceptions.normalize.carriers")
+    carriers_mod = pytest.importorskip("shipping_core.carriers")
     classifier = classifier_mod.default_classifier()
     wrong = []
     for carrier, phrase in load_phrasebook().all_phrases():
@@ -64,7 +64,7 @@ def test_every_phrase_classifies_as_intended() -> None:
 def test_auto_resolution_agrees_with_the_classifier(worked_world: World) -> None:
     """truth_transient equals the data contract's rule applied to the classifier's output."""
     classifier_mod = pytest.importorskip("tap_shipping_exceptions.normalize.classifier")
-    carriers_mod = pytest.importorskip("tap_shipping_exceptions.normalize.carriers")
+    carriers_mod = pytest.importorskip("shipping_core.carriers")
     classifier = classifier_mod.default_classifier()
     disagreements = []
     for s in worked_world.shipments:
@@ -92,7 +92,7 @@ def test_auto_resolution_agrees_with_the_classifier(worked_world: World) -> None
 def test_every_generated_event_classifies_as_its_truth(worked_world: World) -> None:
     """Filled-in messages (cities, hubs, names) keep their meaning for the classifier."""
     classifier_mod = pytest.importorskip("tap_shipping_exceptions.normalize.classifier")
-    carriers_mod = pytest.importorskip("tap_shipping_exceptions.normalize.carriers")
+    carriers_mod = pytest.importorskip("shipping_core.carriers")
     classifier = classifier_mod.default_classifier()
     wrong = set()
     for s in worked_world.shipments:

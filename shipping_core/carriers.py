@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .text import normalise_text
+from shipping_core.text import normalise_text
 
 ALIASES_PATH = Path(__file__).with_name("carrier_aliases.yaml")
 KEY_PATTERN = re.compile(r"^(?:[a-z][a-z0-9_]*|other:[a-z0-9][a-z0-9-]*)$")
