@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import msgspec
+
 from tap_shipping_exceptions.errors import ResponseFormatError
 
-_SPACES = re.compile(r"\s+")
 NO_EVENT_STATUS = "info_received"
 RECORD_HASH_CHARS = 16
+# Unix seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range ISO 8601 can write.
+MIN_UNIX_SECONDS = -62_135_596_800
+MAX_UNIX_SECONDS = 253_402_300_799
+_SORTED_JSON = msgspec.json.Encoder(order="sorted", enc_hook=str)
 
 
 class ClassificationLike(Protocol):
@@ -40,8 +45,11 @@ class ClassifierLike(Protocol):
 
 
 def iso_utc(unix_seconds: int) -> str:
-    """Unix seconds → ``2026-03-01T10:00:00Z``."""
-    return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Unix seconds → ``2026-03-01T10:00:00Z``; ``ValueError`` outside years 1-9999."""
+    if not MIN_UNIX_SECONDS <= unix_seconds <= MAX_UNIX_SECONDS:
+        raise ValueError(f"Unix time {unix_seconds!r} is outside the years 1-9999")
+    t = time.gmtime(unix_seconds)  # ~5x cheaper than datetime + strftime on the record path
+    return f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}T{t[3]:02d}:{t[4]:02d}:{t[5]:02d}Z"
 
 
 def now_iso() -> str:
@@ -67,8 +75,12 @@ def normalise_code(code: int) -> int:
 
 
 def normalise_text(text: str | None) -> str:
-    """Collapse whitespace and case so cosmetic differences don't change an event's identity."""
-    return _SPACES.sub(" ", text).strip().casefold() if text else ""
+    """Collapse whitespace and case so cosmetic differences don't change an event's identity.
+
+    ``str.split()`` splits on exactly the characters regex ``\\s`` matches (``str.isspace``), so
+    this equals ``re.sub(r"\\s+", " ", text).strip().casefold()`` at a third of the cost.
+    """
+    return " ".join(text.split()).casefold() if text else ""
 
 
 def make_event_id(shipment_id: str, occurred: int, code: int, carrier_code: str | None,
@@ -79,9 +91,16 @@ def make_event_id(shipment_id: str, occurred: int, code: int, carrier_code: str 
 
 
 def record_hash(record: dict[str, Any]) -> str:
-    """Short stable digest of a record, to skip re-emitting an unchanged shipment."""
-    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:RECORD_HASH_CHARS]
+    """Short stable digest of a record, to skip re-emitting an unchanged shipment.
+
+    Canonical JSON (keys sorted) by msgspec; text it cannot encode (a lone surrogate) falls back
+    to ``json.dumps``, which escapes it.
+    """
+    try:
+        data = _SORTED_JSON.encode(record)
+    except (TypeError, ValueError, OverflowError, UnicodeError):
+        data = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha1(data).hexdigest()[:RECORD_HASH_CHARS]
 
 
 def _optional_text(value: Any) -> str | None:

@@ -19,6 +19,7 @@ Failures surface as two exceptions that never carry request data (so never the k
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import os
 import select
@@ -196,10 +197,8 @@ class _Deadlines:
                 head[3] = True
                 sock = head[1].sock
                 if sock is not None:
-                    try:
+                    with contextlib.suppress(OSError):
                         sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
 
 
 def _dropped(sock: socket.socket) -> bool:

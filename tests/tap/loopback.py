@@ -39,7 +39,8 @@ class Recorded:
     body: bytes
 
 
-def reply(status: int = 200, json_body: Any = None, body: bytes | str = b"", **kwargs: Any) -> Reply:
+def reply(status: int = 200, json_body: Any = None, body: bytes | str = b"",
+          **kwargs: Any) -> Reply:
     if json_body is not None:
         body = json.dumps(json_body)
     if isinstance(body, str):
@@ -85,7 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def setup(self) -> None:
@@ -93,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.script._lock:
             self.server.script.connections += 1
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         request = Recorded("POST", self.path, dict(self.headers.items()), body)
