@@ -13,7 +13,6 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import msgspec
@@ -54,7 +53,9 @@ def iso_utc(unix_seconds: int) -> str:
 
 def now_iso() -> str:
     """The current instant as an ISO 8601 UTC string (microseconds kept for ordering)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    micros = time.time_ns() // 1000
+    seconds, fraction = divmod(micros, 1_000_000)
+    return f"{iso_utc(seconds)[:-1]}.{fraction:06d}Z"
 
 
 def as_int(value: Any, field: str, where: str, *, method: str | None = None,

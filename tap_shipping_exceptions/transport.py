@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+IDLE_CHECK_SECONDS = 0.5
 
 class TransportError(Exception):
     """A call did not produce a complete HTTP response."""
@@ -241,18 +242,22 @@ class KeepAliveTransport:
             self._connections.append(connection)
         return connection
 
-    def _connection(self) -> http.client.HTTPConnection:
-        connection = getattr(self._local, "connection", None)
+    def _connection(self, now: float) -> http.client.HTTPConnection:
+        local = self._local
+        connection = getattr(local, "connection", None)
         if connection is None:
-            connection = self._local.connection = self._new_connection()
-        elif connection.sock is not None and _dropped(connection.sock):
+            connection = local.connection = self._new_connection()
+        elif (connection.sock is not None and now - local.last_used > IDLE_CHECK_SECONDS
+              and _dropped(connection.sock)):
             connection.close()
+        local.last_used = now
         return connection
 
     def post(self, body: bytes) -> Response:
         """One POST; raises ``DeadlineExceeded`` or ``ConnectionFailed``."""
-        connection = self._connection()
-        entry = self._deadlines.arm(time.monotonic() + self.timeout, connection)
+        now = time.monotonic()
+        connection = self._connection(now)
+        entry = self._deadlines.arm(now + self.timeout, connection)
         try:
             connection.request("POST", self.route.target, body, self._headers)
             answer = connection.getresponse()
@@ -265,6 +270,7 @@ class KeepAliveTransport:
             raise ConnectionFailed(type(exc).__name__) from None
         if self._deadlines.disarm(entry):
             connection.close()  # cut just as the last byte came in: don't reuse the socket
+        self._local.last_used = time.monotonic()
         return Response(answer.status, answer.reason, answer.msg, data)
 
     def close(self) -> None:

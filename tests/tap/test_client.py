@@ -260,7 +260,7 @@ def test_connection_closed_while_idle_is_replaced_without_a_retry(
     server.add(json=ok_order(), close_after=True)  # closes after answering, no header says so
     server.add(json=ok_order())
     assert client.get_order(5)["OrderID"] == 5
-    time.sleep(0.1)  # the server's FIN arrives while the connection is idle
+    time.sleep(0.6)  # idle for longer than IDLE_CHECK_SECONDS: checked before reuse
     assert client.get_order(5)["OrderID"] == 5
     assert fake_time.sleeps == [] and len(server.requests) == 2 and server.connections == 2
 
