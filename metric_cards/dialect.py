@@ -111,6 +111,8 @@ def prepare_connection(conn: Connection) -> None:
     """Pin the DuckDB session zone to UTC so TIMESTAMPTZ and naive UTC compare correctly."""
     if conn.dialect.name == "duckdb":
         conn.exec_driver_sql("SET TimeZone = 'UTC'")
+        from metric_cards.duckdb_literals import send_literals
+        send_literals(conn)  # keeps the driver from importing pandas (start-up time)
 
 
 def to_utc(value: Any) -> datetime | None:
