@@ -94,12 +94,16 @@ def make_event_id(shipment_id: str, occurred: int, code: int, carrier_code: str 
 def record_hash(record: dict[str, Any]) -> str:
     """Short stable digest of a record, to skip re-emitting an unchanged shipment.
 
-    Canonical JSON (keys sorted) by msgspec; text it cannot encode (a lone surrogate) falls back
-    to ``json.dumps``, which escapes it.
+    The digest is over ``json.dumps(record, sort_keys=True, separators=(",", ":"))``, as stored
+    in existing state. msgspec writes the same bytes for ASCII-only records (floats in exponent
+    form aside) at a quarter of the cost, so it is used for them; anything else (non-ASCII
+    text, which ``json`` escapes, or a value msgspec refuses) goes through ``json.dumps``.
     """
     try:
         data = _SORTED_JSON.encode(record)
     except (TypeError, ValueError, OverflowError, UnicodeError):
+        data = b""
+    if not data or not data.isascii():
         data = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha1(data).hexdigest()[:RECORD_HASH_CHARS]
 

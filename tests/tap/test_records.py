@@ -74,3 +74,17 @@ def test_fast_paths_equal_their_reference_definitions() -> None:
     for ch in candidates:
         text = f"{ch}Giacenza{ch}{ch}PRESSO{ch}x{ch}"
         assert normalise_text(text) == spaces.sub(" ", text).strip().casefold(), hex(ord(ch))
+
+
+def test_record_hash_is_the_digest_existing_state_holds() -> None:
+    """State written before the fast path keeps matching: same digest as json.dumps gives."""
+    import hashlib
+    import json
+
+    from .fakes import order
+    records = [{"shipment_id": "7", "raw": order(7), "is_terminal": False, "n": None},
+               {"shipment_id": "8", "city": "Città di Castello", "raw": order(8, carrier="Poste")},
+               {"shipment_id": "9", "message": "lone \ud800 surrogate", "weight": 10.25}]
+    for record in records:
+        text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+        assert record_hash(record) == hashlib.sha1(text.encode()).hexdigest()[:16]
