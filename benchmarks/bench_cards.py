@@ -4,10 +4,15 @@ For each size: ``exception_rate`` (both breakdowns) and every packaged card, eva
 ``metric_cards.evaluate`` on a warm read-only engine; beside them the floor (one hand-written
 DuckDB query computing the same numbers) and, at ``pandas_sizes``, the same card computed in
 pandas from the raw tables (load timed separately). All three results must agree.
+
+Also the cost a user feels: one ``metric-cards evaluate exception_rate`` process on a
+worked-example-sized warehouse (16,000 shipments), start-up included, beside the floor of any
+card engine built on SQLAlchemy + duckdb-engine: a process that only imports those two.
 """
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from benchmarks.exception_rate_reference import (
     sql_floor_exception_rate,
 )
 from benchmarks.figures import Figure, median
+from benchmarks.processes import run_measured
 from benchmarks.report import BenchmarkResult
 from benchmarks.synthetic_warehouse import WarehouseRecipe, ensure_warehouse, table_counts
 from metric_cards.evaluate import evaluate
@@ -38,6 +44,8 @@ SINGLE_CARD_LIMIT_S = 1.0
 ALL_CARDS_LIMIT_S = 5.0
 SCALING_LIMIT = 12.0
 CARD_RUNS = 5  # card evaluations are cheap; more runs steady the median on a shared machine
+PROCESS_SHIPMENTS = 16_000  # the worked example's size
+PROCESS_LIMIT_S = 0.35
 
 
 def size_label(n: int) -> str:
@@ -184,6 +192,38 @@ def details_for(small: dict[str, Any], large: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def measure_process(ctx: Context, runs: int) -> list[Figure]:
+    """``metric-cards evaluate`` as its own process, and the import floor beside it."""
+    shipments = min(PROCESS_SHIPMENTS, ctx.settings.card_sizes[0])
+    path = warehouse_path(ctx, shipments)
+    ensure_warehouse(path, WarehouseRecipe(shipments=shipments, as_of=AS_OF,
+                                           seed=ctx.settings.seed))
+    work = ctx.scratch("cards_process")
+    cli = Path(sys.executable).parent / "metric-cards"
+    command = [str(cli), "evaluate", CARD, "--warehouse", f"duckdb:///{path}", "--schema", "raw",
+               "--as-of", AS_OF.isoformat()]
+    floor_command = [sys.executable, "-c", "import sqlalchemy, duckdb_engine"]
+    walls, cpus, floor_walls, floor_cpus = [], [], [], []
+    for i in range(runs + 1):
+        child = run_measured(command, stdout=work / f"evaluate-{i}.out",
+                             stderr=work / f"evaluate-{i}.err")
+        floor = run_measured(floor_command, stdout=work / "floor.out", stderr=work / "floor.err")
+        if i:  # the first pair warms the file cache
+            walls.append(child.seconds)
+            cpus.append(child.cpu_seconds)
+            floor_walls.append(floor.seconds)
+            floor_cpus.append(floor.cpu_seconds)
+    label = size_label(shipments)
+    wall = Figure(NUMBER, f"`metric-cards evaluate {CARD}` process, {label} shipments", "s",
+                  walls, floor=median(floor_walls),
+                  floor_label="a process importing sqlalchemy + duckdb_engine only")
+    wall.check_at_most(PROCESS_LIMIT_S)
+    cpu = Figure(NUMBER, f"`metric-cards evaluate {CARD}` process CPU, {label} shipments",
+                 "CPU-s", cpus, floor=median(floor_cpus),
+                 floor_label="importing sqlalchemy + duckdb_engine only")
+    return [wall, cpu]
+
+
 def run(ctx: Context) -> BenchmarkResult:
     small_n, large_n = ctx.settings.card_sizes
     started = datetime.now(UTC)
@@ -198,6 +238,7 @@ def run(ctx: Context) -> BenchmarkResult:
                    note="" if agree else "; ".join(small["disagreements"]
                                                    + large["disagreements"]))
     figs.append(check)
+    figs += measure_process(ctx, runs)
     return BenchmarkResult(NUMBER, TITLE, ctx.settings.size,
                            started.strftime("%Y-%m-%d %H:%M UTC"),
                            (datetime.now(UTC) - started).total_seconds(), figs,

@@ -43,7 +43,7 @@ MODULES = {
 TITLES = {
     1: "Latency-bound sync",
     2: "API economy",
-    3: "CPU throughput",
+    3: "CPU cost per record",
     4: "Memory",
     5: "Cards at scale (synthetic DuckDB warehouse)",
     6: "End to end (meltano run into DuckDB)",

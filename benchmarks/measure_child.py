@@ -7,7 +7,8 @@ Why a separate process: on Linux, ``ru_maxrss`` of a child includes the high-wat
 memory image it had *before* ``exec`` - a copy of the forking parent. Forked directly from a
 benchmark process holding a large sandbox world, a 70 MiB tap would be reported at the size of
 that world. This launcher is small, so what it reports is the command's own peak. Prints
-``{"seconds", "maxrss_kib", "returncode", "timed_out"}``.
+``{"seconds", "cpu_seconds", "maxrss_kib", "returncode", "timed_out"}`` (``cpu_seconds`` = the
+command's user + system CPU, all its threads).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             timer.cancel()
         seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    print(json.dumps({"seconds": seconds, "maxrss_kib": usage.ru_maxrss,
+    print(json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                      "maxrss_kib": usage.ru_maxrss,
                       "returncode": proc.returncode, "timed_out": seconds >= args.timeout}))
     return 0
 

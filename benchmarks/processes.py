@@ -1,4 +1,4 @@
-"""Run a child process and measure it: wall-clock seconds and peak RSS.
+"""Run a child process and measure it: wall-clock seconds, CPU seconds and peak RSS.
 
 The command runs under ``benchmarks.measure_child`` (a small launcher that times it and reads
 its ``ru_maxrss`` with ``os.wait4``), so the peak RSS is the command's own and not the image of
@@ -9,6 +9,7 @@ drain), its stderr to another.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class ChildRun:
     peak_rss_mib: float
     stdout: Path
     stderr: Path
+    cpu_seconds: float = 0.0  # user + system CPU of the command (all threads)
 
 
 def run_measured(cmd: list[str], *, stdout: Path, stderr: Path, cwd: Path | None = None,
@@ -51,4 +53,11 @@ def run_measured(cmd: list[str], *, stdout: Path, stderr: Path, cwd: Path | None
         tail = stderr.read_text(errors="replace")[-4000:]
         raise ChildFailed(f"{' '.join(map(str, cmd))} exited {report['returncode']}; "
                           f"stderr tail:\n{tail}")
-    return ChildRun(report["seconds"], report["maxrss_kib"] / 1024, stdout, stderr)
+    return ChildRun(report["seconds"], report["maxrss_kib"] / 1024, stdout, stderr,
+                    report["cpu_seconds"])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a running process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

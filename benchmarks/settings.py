@@ -36,13 +36,13 @@ PRESETS: dict[str, SuiteSettings] = {
     "full": SuiteSettings(
         size="full", runs=3, sync_shipments=4000, sync_latency_ms=50,
         sync_concurrency=(1, 4, 16), sync_rate_limit=None, rate_limit_probe=100.0,
-        economy_shipments=4000, economy_days=30, cpu_shipments=4000,
+        economy_shipments=4000, economy_days=30, cpu_shipments=12000,
         memory_sizes=(4000, 64000), card_sizes=(1_000_000, 10_000_000),
         pandas_sizes=(1_000_000,), end_to_end=True),
     "quick": SuiteSettings(
         size="quick", runs=3, sync_shipments=400, sync_latency_ms=50,
         sync_concurrency=(1, 4, 16), sync_rate_limit=None, rate_limit_probe=100.0,
-        economy_shipments=600, economy_days=7, cpu_shipments=1000,
+        economy_shipments=600, economy_days=7, cpu_shipments=3000,
         memory_sizes=(1000, 8000), card_sizes=(100_000, 1_000_000),
         pandas_sizes=(100_000,), end_to_end=True),
     "smoke": SuiteSettings(

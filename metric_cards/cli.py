@@ -54,7 +54,11 @@ def resolve_schema(url: str, schema: str | None) -> str | None:
     return schema or None
 
 
-def build_parser() -> argparse.ArgumentParser:
+BUILTIN_COMMANDS = ("list", "show", "validate", "evaluate")
+
+
+def build_parser(*, external: bool = True) -> argparse.ArgumentParser:
+    """The parser; ``external=False`` skips importing other packages' subcommands (start-up)."""
     parser = argparse.ArgumentParser(prog="metric-cards",
                                      description="Declarative shipping metric cards.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -79,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(handler=cmd_evaluate)
 
-    for entry_point in command_plugins():
+    for entry_point in command_plugins() if external else ():
         add_plugin_command(sub, entry_point)
     return parser
 
@@ -185,7 +189,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(external=command not in BUILTIN_COMMANDS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

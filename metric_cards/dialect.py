@@ -127,6 +127,9 @@ def prepare_connection(conn: Connection) -> None:
     """
     for statement in SESSION_SETUP.get(conn.dialect.name, ()):
         conn.exec_driver_sql(statement)
+    if conn.dialect.name == "duckdb":
+        from metric_cards.duckdb_literals import send_literals
+        send_literals(conn)  # keeps the driver from importing pandas (start-up time)
 
 
 def to_utc(value: Any) -> datetime | None:

@@ -3,6 +3,7 @@ entry point group (``shipping = metric_cards.registry:card_directory``)."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -49,8 +50,28 @@ def packaged_cards() -> dict[str, CardDefinition]:
     return load_directory()
 
 
+@cache
+def _single_card(card_id: str) -> CardDefinition | None:
+    """The packaged card whose file is ``<card_id>.yaml`` and whose id matches, else None."""
+    if not re.fullmatch(r"[a-z0-9_]+", card_id):
+        return None
+    path = card_directory() / f"{card_id}.yaml"
+    if not path.is_file():
+        return None
+    card = load_definition(path)
+    return card if card.id == card_id else None
+
+
 def get_card(card_id: str) -> CardDefinition:
-    """The packaged card ``card_id`` or ``UnknownCardError`` listing the known ones."""
+    """The packaged card ``card_id`` or ``UnknownCardError`` listing the known ones.
+
+    A process that needs one card (``metric-cards evaluate``) parses and validates only that
+    card's file; cross-card references are checked when the whole registry is loaded
+    (``metric-cards validate``, ``list``)."""
+    if packaged_cards.cache_info().currsize == 0:
+        single = _single_card(card_id)
+        if single is not None:
+            return single
     cards = packaged_cards()
     if card_id not in cards:
         raise UnknownCardError(card_id, list(cards))

@@ -81,6 +81,9 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the webhook deliveries up to the clock into this directory")
     parser.add_argument("--ready-file", type=Path, default=None,
                         help="write the API URL here once the server listens")
+    parser.add_argument("--portal-export", type=Path, default=None, metavar="FILE",
+                        help="also write the vendor portal's Exceptions CSV as of the clock "
+                             "from this same world (figures as JSON beside it, FILE.json)")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -99,6 +102,14 @@ def _serve(args: argparse.Namespace) -> int:
         until = now if now is not None else int(time.time())
         files = write_webhook_archive(world, args.webhook_archive, until=min(until, world.end))
         log.info("webhook archive: %d files in %s", len(files), args.webhook_archive)
+    if args.portal_export is not None:
+        from .portal import write_portal_export
+        summary = write_portal_export(world, args.portal_export,
+                                      as_of=now if now is not None else world.as_of)
+        Path(f"{args.portal_export}.json").write_text(json.dumps({
+            "path": str(args.portal_export), "total": summary.total, "listed": summary.listed,
+            "window_start": summary.window_start, "window_end": summary.window_end}) + "\n",
+            encoding="utf-8")
     app = create_app(world, api_key=args.api_key, now=now, rate_limit=args.rate_limit,
                      latency_ms=args.latency_ms, faults=faults)
     server = start_server(app, host=args.host, port=args.port)

@@ -1,7 +1,8 @@
 """A small ShippyPro API client: one JSON POST endpoint, HTTP Basic auth, retries, pacing.
 
-Usable on its own (``ShippyProClient(api_key).get_order(123)``). One ``requests.Session`` with a
-connection pool sized to ``max_concurrency`` is shared by all threads that call it.
+Usable on its own (``ShippyProClient(api_key).get_order(123)``). HTTP goes through
+``transport.KeepAliveTransport``: one persistent connection per worker thread, proxy and CA
+settings read once, and ``timeout`` enforced as a total per-call deadline.
 
 Failure semantics (see ``errors.py``):
 
@@ -19,6 +20,7 @@ The API key never appears in any log line or exception message.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import logging
@@ -28,9 +30,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from tap_shipping_exceptions.errors import (
     APIResultError,
@@ -42,6 +41,11 @@ from tap_shipping_exceptions.errors import (
     redact,
 )
 from tap_shipping_exceptions.throttle import RequestPacer
+from tap_shipping_exceptions.transport import (
+    ConnectionFailed,
+    DeadlineExceeded,
+    KeepAliveTransport,
+)
 
 DEFAULT_API_URL = "https://www.shippypro.com/api"
 MAX_RETRY_AFTER = 900.0
@@ -122,13 +126,12 @@ class ShippyProClient:
         self._sleep = sleep
         self._jitter = jitter
         self.pacer = RequestPacer(sleep=sleep, clock=clock)
-        self.session = requests.Session()
-        self.session.auth = (api_key, "")
-        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, max_concurrency),
-                              max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.max_concurrency = max(1, max_concurrency)  # worker threads: one connection each
+        token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
+        self.transport = KeepAliveTransport(
+            api_url, timeout=timeout,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json",
+                     "Authorization": f"Basic {token}"})
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
 
@@ -141,7 +144,7 @@ class ShippyProClient:
             return dict(self._counts)
 
     def close(self) -> None:
-        self.session.close()
+        self.transport.close()
 
     def __enter__(self) -> ShippyProClient:
         return self
@@ -165,7 +168,8 @@ class ShippyProClient:
     def call(self, method: str, params: JSONDict | None = None, *, subject: str = "") -> JSONDict:
         """POST ``{"Method", "Params"}`` and return the decoded body of a successful call."""
         where = f"{method} ({subject})" if subject else method
-        payload = {"Method": method, "Params": params or {}}
+        payload = json.dumps({"Method": method, "Params": params or {}},
+                             separators=(",", ":")).encode()
         attempts = self.max_retries + 1
         last_problem = ""
         for attempt in range(attempts):
@@ -174,13 +178,13 @@ class ShippyProClient:
             delay: float | None = None
             throttled = False
             try:
-                response = self.session.post(self.api_url, json=payload, timeout=self.timeout)
-            except requests.Timeout:
+                response = self.transport.post(payload)
+            except DeadlineExceeded:
                 last_problem = f"timed out after {self.timeout:g} s"
-            except requests.RequestException as exc:
-                last_problem = f"connection error ({type(exc).__name__})"
+            except ConnectionFailed as exc:
+                last_problem = f"connection error ({exc.kind})"
             else:
-                status = response.status_code
+                status = response.status
                 if status in (401, 403):
                     raise AuthenticationError(
                         f"ShippyPro {where}: HTTP {status}: the API rejected the credentials; "
@@ -195,10 +199,10 @@ class ShippyProClient:
                         f"({self._clean(response.reason or '')})", method=method, subject=subject)
                 else:
                     try:
-                        body = json.loads(response.content)
+                        body = json.loads(response.body)
                     except ValueError as exc:
                         last_problem = (f"response body is not valid JSON ({exc.msg} at char "
-                                        f"{exc.pos}, {len(response.content)} bytes)"
+                                        f"{exc.pos}, {len(response.body)} bytes)"
                                         if isinstance(exc, json.JSONDecodeError) else
                                         "response body is not valid JSON")
                     else:

@@ -43,7 +43,7 @@ def test_suite_runs_and_writes_the_report(smoke_run: tuple[Path, subprocess.Comp
     assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-6000:]}"
     text = report.read_text("utf-8")
     for heading in ("## Machine", "## Summary", "## 1. Latency-bound sync", "## 2. API economy",
-                    "## 3. CPU throughput", "## 4. Memory", "## 5. Cards at scale"):
+                    "## 3. CPU cost per record", "## 4. Memory", "## 5. Cards at scale"):
         assert heading in text, f"{heading!r} missing from the report"
     assert "singer-sdk" in text and "duckdb" in text
     assert "median (min-max)" in proc.stdout

@@ -40,10 +40,12 @@ def test_bad_param_is_a_clear_error(capsys) -> None:
 def test_serve_subprocess_ready_file_and_sigterm(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     archive = tmp_path / "hooks"
+    portal = tmp_path / "portal.csv"
     proc = subprocess.Popen(
         [str(BIN / "shipping-sandbox"), "serve", "--scenario", "bulk", "--param", "shipments=150",
          "--param", "days=2", "--port", "0", "--api-key", "k", "--at-as-of",
-         "--webhook-archive", str(archive), "--ready-file", str(ready)],
+         "--webhook-archive", str(archive), "--ready-file", str(ready),
+         "--portal-export", str(portal)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -61,3 +63,10 @@ def test_serve_subprocess_ready_file_and_sigterm(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert proc.returncode == 0
+    # the portal export written from the served world equals the standalone command's
+    standalone = tmp_path / "standalone.csv"
+    assert main(["portal-export", "--scenario", "bulk", "--param", "shipments=150",
+                 "--param", "days=2", "--out", str(standalone)]) == 0
+    assert portal.read_bytes() == standalone.read_bytes()
+    summary = json.loads(Path(f"{portal}.json").read_text("utf-8"))
+    assert summary["total"] > 0 and summary["listed"] == len(portal.read_text().splitlines()) - 1

@@ -6,12 +6,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import responses
 
 from tap_shipping_exceptions.tap import TapShippingExceptions
 
 from .fake_api import FakeShippyPro
-from .fakes import API_URL, SECRET_KEY, FakeTime
+from .fakes import SECRET_KEY, FakeTime
+from .loopback import scripted_server
 
 NOW = int(time.time())
 DAY = 86_400
@@ -28,14 +28,14 @@ class NoSleepTap(TapShippingExceptions):
 @pytest.fixture
 def api() -> Iterator[FakeShippyPro]:
     fake = FakeShippyPro()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        fake.install(mock)
+    with scripted_server() as server:
+        fake.install(server)
         yield fake
 
 
 @pytest.fixture
-def base_config() -> dict:
-    return {"api_key": SECRET_KEY, "api_url": API_URL, "max_retries": 1}
+def base_config(api: FakeShippyPro) -> dict:
+    return {"api_key": SECRET_KEY, "api_url": api.url, "max_retries": 1}
 
 
 # -- the sandbox (real HTTP on 127.0.0.1, port 0) ----------------------------------------------

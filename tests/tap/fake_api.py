@@ -1,7 +1,8 @@
-"""An in-process ShippyPro double on ``responses`` for tap-level unit tests (no sockets).
+"""A ShippyPro double for tap-level unit tests, served by the scripted loopback server.
 
 Serves GetCarriers/GetOrder/GetTracking from dicts, records every call, and can make chosen
-shipments fail (HTTP 500 forever) to exercise skip-and-retry-next-run behaviour.
+shipments fail (HTTP 500 forever) to exercise skip-and-retry-next-run behaviour, or answer every
+call with one status (``status_override``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ import json
 from collections import Counter
 from typing import Any
 
-import responses
-
-from .fakes import API_URL
+from .loopback import Recorded, Reply, ScriptedServer, reply
 
 
 class FakeShippyPro:
@@ -25,6 +24,8 @@ class FakeShippyPro:
         self.tracking: dict[str, list[dict[str, Any]]] = {}
         self.failing: set[int] = set()  # OrderIDs whose calls always answer HTTP 500
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.status_override: int | None = None
+        self.url = ""
 
     def add(self, order: dict[str, Any], events: list[dict[str, Any]]) -> None:
         self.orders[order["OrderID"]] = order
@@ -33,10 +34,17 @@ class FakeShippyPro:
     def counts(self) -> Counter[str]:
         return Counter(method for method, _ in self.calls)
 
-    def install(self, mock: responses.RequestsMock) -> None:
-        mock.add_callback(responses.POST, API_URL, callback=self._answer)
+    def install(self, server: ScriptedServer) -> None:
+        self.url = server.url
+        server.callback = self._reply
 
-    def _answer(self, request: Any) -> tuple[int, dict[str, str], str]:
+    def _reply(self, request: Recorded) -> Reply:
+        if self.status_override is not None:
+            return reply(self.status_override)
+        status, _headers, body = self._answer(request)
+        return reply(status, body=body)
+
+    def _answer(self, request: Recorded) -> tuple[int, dict[str, str], str]:
         body = json.loads(request.body)
         method, params = body["Method"], body["Params"]
         self.calls.append((method, params))

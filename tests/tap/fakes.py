@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-API_URL = "http://shippypro.test/api"
 SECRET_KEY = "sk-live-SECRET-4f9c2a"
 
 

@@ -1,13 +1,13 @@
-"""ShippyProClient on mocked HTTP (``responses``): every fault path; the key never leaks."""
+"""ShippyProClient against a scripted loopback server: every fault path; the key never leaks."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
 
 import pytest
-import requests
-import responses
 
 from tap_shipping_exceptions.client import ShippyProClient, parse_retry_after
 from tap_shipping_exceptions.errors import (
@@ -18,7 +18,10 @@ from tap_shipping_exceptions.errors import (
     TransientAPIError,
 )
 
-from .fakes import API_URL, SECRET_KEY, FakeTime, order
+from .fakes import SECRET_KEY, FakeTime, order
+from .loopback import ScriptedServer, scripted_server
+
+TIMEOUT = 0.5  # request_timeout of the client under test (stalls below exceed it)
 
 
 @pytest.fixture
@@ -27,41 +30,49 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def client(fake_time: FakeTime) -> ShippyProClient:
-    return ShippyProClient(SECRET_KEY, API_URL, max_retries=3, sleep=fake_time.sleep,
-                           clock=fake_time.clock, jitter=lambda: 1.0)
+def server() -> Iterator[ScriptedServer]:
+    with scripted_server() as script:
+        yield script
+
+
+@pytest.fixture
+def client(fake_time: FakeTime, server: ScriptedServer) -> Iterator[ShippyProClient]:
+    with ShippyProClient(SECRET_KEY, server.url, max_retries=3, sleep=fake_time.sleep,
+                         clock=fake_time.clock, jitter=lambda: 1.0,
+                         timeout=TIMEOUT) as client:
+        yield client
 
 
 def ok_order(order_id: int = 5) -> dict:
     return {"Result": "OK", "Order": order(order_id)}
 
 
-@responses.activate
-def test_request_shape_basic_auth_and_body(client: ShippyProClient) -> None:
-    responses.post(API_URL, json=ok_order())
+def test_request_shape_basic_auth_and_body(client: ShippyProClient,
+                                           server: ScriptedServer) -> None:
+    server.add(json=ok_order())
     assert client.get_order(5)["OrderID"] == 5
-    sent = responses.calls[0].request
+    sent = server.requests[0]
     assert json.loads(sent.body) == {"Method": "GetOrder", "Params": {"OrderID": 5}}
     import base64
     expected = "Basic " + base64.b64encode(f"{SECRET_KEY}:".encode()).decode()
     assert sent.headers["Authorization"] == expected
+    assert sent.headers["Content-Type"] == "application/json"
 
 
-@responses.activate
-def test_429_retry_after_is_honoured(client: ShippyProClient, fake_time: FakeTime) -> None:
-    responses.post(API_URL, status=429, headers={"Retry-After": "7"})
-    responses.post(API_URL, json=ok_order())
+def test_429_retry_after_is_honoured(client: ShippyProClient, fake_time: FakeTime,
+                                     server: ScriptedServer) -> None:
+    server.add(status=429, headers={"Retry-After": "7"})
+    server.add(json=ok_order())
     assert client.get_order(5)["OrderID"] == 5
     assert 7.0 in fake_time.sleeps
-    assert len(responses.calls) == 2
+    assert len(server.requests) == 2
     assert client.pacer.interval > 0  # the shared rate was slowed after the 429
 
 
-@responses.activate
-def test_rate_relaxes_after_successes(client: ShippyProClient) -> None:
-    responses.post(API_URL, status=429)
+def test_rate_relaxes_after_successes(client: ShippyProClient, server: ScriptedServer) -> None:
+    server.add(status=429)
     for _ in range(80):
-        responses.post(API_URL, json={"Result": "OK"})
+        server.add(json={"Result": "OK"})
     client.ping()
     slowed = client.pacer.interval
     assert slowed > 0
@@ -70,22 +81,22 @@ def test_rate_relaxes_after_successes(client: ShippyProClient) -> None:
     assert client.pacer.interval < slowed
 
 
-@responses.activate
 def test_500_then_success_backs_off_exponentially(client: ShippyProClient,
-                                                   fake_time: FakeTime) -> None:
-    responses.post(API_URL, status=500)
-    responses.post(API_URL, status=503)
-    responses.post(API_URL, json=ok_order())
+                                                   fake_time: FakeTime,
+                                                   server: ScriptedServer) -> None:
+    server.add(status=500)
+    server.add(status=503)
+    server.add(json=ok_order())
     assert client.get_order(5)["OrderID"] == 5
     assert fake_time.sleeps == [1.0, 2.0]  # base 1 s doubling; jitter fixed at its maximum
 
 
-@responses.activate
-def test_timeout_retried_then_gives_up(client: ShippyProClient, fake_time: FakeTime) -> None:
-    responses.post(API_URL, body=requests.exceptions.ReadTimeout("slow"))
-    responses.post(API_URL, body=requests.exceptions.ReadTimeout("slow"))
-    responses.post(API_URL, body=requests.exceptions.ConnectTimeout("slow"))
-    responses.post(API_URL, body=requests.exceptions.ConnectionError("down"))
+def test_timeout_retried_then_gives_up(client: ShippyProClient, fake_time: FakeTime,
+                                       server: ScriptedServer) -> None:
+    server.add(json=ok_order(), stall=TIMEOUT * 3)  # no answer within the deadline
+    server.add(json=ok_order(), drip=0.2)  # answers, but too slowly to finish in time
+    server.add(json=ok_order(), stall=TIMEOUT * 3)
+    server.add(drop=True)  # connection closed without an answer
     with pytest.raises(TransientAPIError) as info:
         client.get_order(42)
     assert "GetOrder" in str(info.value) and "OrderID 42" in str(info.value)
@@ -93,17 +104,16 @@ def test_timeout_retried_then_gives_up(client: ShippyProClient, fake_time: FakeT
     assert len(fake_time.sleeps) == 3
 
 
-@responses.activate
-def test_timeout_then_success(client: ShippyProClient) -> None:
-    responses.post(API_URL, body=requests.exceptions.ReadTimeout("slow"))
-    responses.post(API_URL, json=ok_order())
+def test_timeout_then_success(client: ShippyProClient, server: ScriptedServer) -> None:
+    server.add(json=ok_order(), stall=TIMEOUT * 3)
+    server.add(json=ok_order())
     assert client.get_order(5)["OrderID"] == 5
 
 
-@responses.activate
-def test_truncated_body_retried_then_reported(client: ShippyProClient) -> None:
+def test_truncated_body_retried_then_reported(client: ShippyProClient,
+                                              server: ScriptedServer) -> None:
     for _ in range(4):
-        responses.post(API_URL, body=b'{"Result": "OK", "Order": {"OrderID": 5, "Da')
+        server.add(body=b'{"Result": "OK", "Order": {"OrderID": 5, "Da')
     with pytest.raises(ResponseFormatError) as info:
         client.get_tracking("TRK5", "BRT", order_id=5)
     text = str(info.value)
@@ -111,10 +121,9 @@ def test_truncated_body_retried_then_reported(client: ShippyProClient) -> None:
     assert "not valid JSON" in text
 
 
-@responses.activate
-def test_malformed_body_then_success(client: ShippyProClient) -> None:
-    responses.post(API_URL, body=b"<html>gateway</html>")
-    responses.post(API_URL, json=ok_order())
+def test_malformed_body_then_success(client: ShippyProClient, server: ScriptedServer) -> None:
+    server.add(body=b"<html>gateway</html>")
+    server.add(json=ok_order())
     assert client.get_order(5)["OrderID"] == 5
 
 
@@ -123,32 +132,30 @@ def test_malformed_body_then_success(client: ShippyProClient) -> None:
     ({"Result": "Error", "ErrorMessage": "Invalid OrderID"}, "Invalid OrderID"),
     ({"Result": "Error", "ValidationErrors": {"OrderID": "required"}}, "OrderID: required"),
 ])
-@responses.activate
 def test_result_error_surfaces_message(client: ShippyProClient, body: dict,
-                                       expected: str) -> None:
-    responses.post(API_URL, json=body)
+                                       expected: str, server: ScriptedServer) -> None:
+    server.add(json=body)
     with pytest.raises(APIResultError) as info:
         client.get_order(9)
     assert expected in str(info.value) and "OrderID 9" in str(info.value)
     assert info.value.api_message == expected
-    assert len(responses.calls) == 1  # business errors are not retried
+    assert len(server.requests) == 1  # business errors are not retried
 
 
 @pytest.mark.parametrize("status", [401, 403])
-@responses.activate
-def test_auth_errors_are_fatal_and_not_retried(client: ShippyProClient, status: int) -> None:
-    responses.post(API_URL, status=status, json={"Result": "Error", "Error": "bad key"})
+def test_auth_errors_are_fatal_and_not_retried(client: ShippyProClient, status: int,
+                                               server: ScriptedServer) -> None:
+    server.add(status=status, json={"Result": "Error", "Error": "bad key"})
     with pytest.raises(AuthenticationError, match="check api_key"):
         client.get_carriers()
-    assert len(responses.calls) == 1
+    assert len(server.requests) == 1
 
 
-@responses.activate
-def test_other_4xx_not_retried(client: ShippyProClient) -> None:
-    responses.post(API_URL, status=404)
+def test_other_4xx_not_retried(client: ShippyProClient, server: ScriptedServer) -> None:
+    server.add(status=404)
     with pytest.raises(HTTPStatusError, match="HTTP 404"):
         client.get_order(1)
-    assert len(responses.calls) == 1
+    assert len(server.requests) == 1
 
 
 @pytest.mark.parametrize("payload, field", [
@@ -158,10 +165,10 @@ def test_other_4xx_not_retried(client: ShippyProClient) -> None:
     ({"Result": "OK", "Order": {**order(3), "CarrierName": None}}, "Order.CarrierName"),
     ({"Result": "OK", "Order": {**order(3), "TrackingNumber": 12}}, "Order.TrackingNumber"),
 ])
-@responses.activate
 def test_missing_required_field_names_method_shipment_field(client: ShippyProClient,
-                                                            payload: dict, field: str) -> None:
-    responses.post(API_URL, json=payload)
+                                                            payload: dict, field: str,
+                                                            server: ScriptedServer) -> None:
+    server.add(json=payload)
     with pytest.raises(ResponseFormatError) as info:
         client.get_order(3)
     assert info.value.field == field
@@ -169,9 +176,9 @@ def test_missing_required_field_names_method_shipment_field(client: ShippyProCli
     assert f"'{field}'" in str(info.value)
 
 
-@responses.activate
-def test_tracking_without_events_names_field(client: ShippyProClient) -> None:
-    responses.post(API_URL, json={"Result": "OK", "TrackingNumber": "X"})
+def test_tracking_without_events_names_field(client: ShippyProClient,
+                                             server: ScriptedServer) -> None:
+    server.add(json={"Result": "OK", "TrackingNumber": "X"})
     with pytest.raises(ResponseFormatError) as info:
         client.get_tracking("X", "GLS", order_id=8)
     assert info.value.field == "Events" and "tracking X" in str(info.value)
@@ -184,19 +191,18 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=lambda: 1445412470.0) == 10.0
 
 
-@responses.activate
-def test_api_key_never_in_logs_or_errors(fake_time: FakeTime,
-                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_api_key_never_in_logs_or_errors(fake_time: FakeTime, caplog: pytest.LogCaptureFixture,
+                                         server: ScriptedServer) -> None:
     """Drive every error path with a recognisable key; it must appear nowhere."""
     caplog.set_level(logging.DEBUG)
-    client = ShippyProClient(SECRET_KEY, API_URL, max_retries=1, sleep=fake_time.sleep,
-                             clock=fake_time.clock)
+    client = ShippyProClient(SECRET_KEY, server.url, max_retries=1, sleep=fake_time.sleep,
+                             clock=fake_time.clock, timeout=TIMEOUT)
     messages: list[str] = []
     scenarios = [
         [{"status": 429, "headers": {"Retry-After": "1"}}, {"status": 429}],
         [{"status": 500}, {"status": 502}],
-        [{"body": requests.exceptions.ReadTimeout(f"timeout for {SECRET_KEY}")}] * 2,
-        [{"body": requests.exceptions.ConnectionError(f"conn {SECRET_KEY}")}] * 2,
+        [{"stall": 1.0}] * 2,
+        [{"drop": True}] * 2,
         [{"body": b"{not json"}] * 2,
         [{"json": {"Result": "Error", "Error": f"key {SECRET_KEY} is disabled"}}],
         [{"status": 401}],
@@ -205,9 +211,9 @@ def test_api_key_never_in_logs_or_errors(fake_time: FakeTime,
         [{"json": {"Result": "OK"}}],
     ]
     for responses_for_call in scenarios:
-        responses.reset()
+        server.reset()
         for spec in responses_for_call:
-            responses.post(API_URL, **spec)
+            server.add(**spec)
         try:
             client.get_order(77)
         except Exception as exc:
@@ -216,3 +222,73 @@ def test_api_key_never_in_logs_or_errors(fake_time: FakeTime,
     joined = "\n".join(messages) + "\n" + caplog.text
     assert SECRET_KEY not in joined
     assert "***" in joined  # the API's own message was redacted, not dropped
+
+
+
+# -- the transport: a total deadline, keep-alive, proxy read once ---------------------------------
+
+
+@pytest.mark.parametrize("spec", [
+    {"drip": 1.0},  # 1 byte/s body: every read succeeds, the call must still end at the deadline
+    {"drip": 1.0, "drip_head": True},  # 1 byte/s status line and headers
+    {"drip": 0.05, "endless": True},  # a body that never ends
+], ids=["slow-body", "slow-headers", "endless-body"])
+def test_request_timeout_is_a_total_deadline(server: ScriptedServer, fake_time: FakeTime,
+                                             spec: dict) -> None:
+    server.add(json=ok_order(), **spec)
+    timeout = 1.5
+    with ShippyProClient(SECRET_KEY, server.url, max_retries=1, timeout=timeout,
+                         sleep=fake_time.sleep, clock=fake_time.clock) as client:
+        started = time.monotonic()
+        with pytest.raises(TransientAPIError, match=r"timed out after 1\.5 s after 2 attempts"):
+            client.get_order(5)
+        elapsed = time.monotonic() - started
+    assert len(server.requests) == 2
+    assert elapsed < 2 * timeout + 1.0, f"two attempts held the client {elapsed:.1f} s"
+
+
+def test_keep_alive_reuses_one_connection(client: ShippyProClient,
+                                          server: ScriptedServer) -> None:
+    server.add(json=ok_order())
+    for _ in range(5):
+        assert client.get_order(5)["OrderID"] == 5
+    assert server.connections == 1
+
+
+def test_connection_closed_while_idle_is_replaced_without_a_retry(
+        client: ShippyProClient, server: ScriptedServer, fake_time: FakeTime) -> None:
+    server.add(json=ok_order(), close_after=True)  # closes after answering, no header says so
+    server.add(json=ok_order())
+    assert client.get_order(5)["OrderID"] == 5
+    time.sleep(0.6)  # idle for longer than IDLE_CHECK_SECONDS: checked before reuse
+    assert client.get_order(5)["OrderID"] == 5
+    assert fake_time.sleeps == [] and len(server.requests) == 2 and server.connections == 2
+
+
+def test_proxy_from_environment_read_once(server: ScriptedServer, fake_time: FakeTime,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    proxy = server.url.rsplit("/", 1)[0].replace("http://", "http://user:p%40ss@")
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    server.add(json=ok_order())
+    with ShippyProClient(SECRET_KEY, "http://shippypro.test/api", sleep=fake_time.sleep,
+                         clock=fake_time.clock, timeout=TIMEOUT) as client:
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # later changes are not read
+        assert client.get_order(5)["OrderID"] == 5
+    sent = server.requests[0]
+    assert sent.path == "http://shippypro.test:80/api"  # absolute form, as a proxy expects
+    import base64
+    assert sent.headers["Proxy-Authorization"] == "Basic " + base64.b64encode(
+        b"user:p@ss").decode()
+
+
+def test_no_proxy_and_https_tunnel_routes() -> None:
+    from tap_shipping_exceptions.transport import plan_route
+    env = {"HTTPS_PROXY": "proxy.corp:3128", "NO_PROXY": "internal.example"}
+    tunnel = plan_route("https://www.shippypro.com/api", env)
+    assert (tunnel.proxy_host, tunnel.proxy_port, tunnel.tunnel) == ("proxy.corp", 3128, True)
+    assert tunnel.target == "/api"
+    direct = plan_route("https://internal.example/api", env)
+    assert direct.proxy_host is None and direct.target == "/api"
+    assert plan_route("http://www.shippypro.com/api", env).proxy_host is None

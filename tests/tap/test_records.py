@@ -46,3 +46,45 @@ def test_iso_utc_and_hash() -> None:
     assert iso_utc(1773273600) == "2026-03-12T00:00:00Z"
     assert record_hash({"a": 1, "b": [1]}) == record_hash({"b": [1], "a": 1})
     assert record_hash({"a": 1}) != record_hash({"a": 2})
+
+
+def test_fast_paths_equal_their_reference_definitions() -> None:
+    """iso_utc and normalise_text are hand-optimised; they must equal the plain definitions."""
+    import random
+    import re
+    from datetime import UTC, datetime
+
+    from tap_shipping_exceptions.records import (
+        MAX_UNIX_SECONDS,
+        MIN_UNIX_SECONDS,
+        normalise_text,
+    )
+    rng = random.Random(15)
+    for value in [MIN_UNIX_SECONDS, MAX_UNIX_SECONDS, -1, 0, 951_782_400, 4_107_542_400,
+                  *(rng.randint(MIN_UNIX_SECONDS, MAX_UNIX_SECONDS) for _ in range(5000))]:
+        expected = datetime.fromtimestamp(value, UTC).replace(tzinfo=None).isoformat() + "Z"
+        assert iso_utc(value) == expected, value  # (strftime's %Y would not pad year 1)
+    for bad in (MIN_UNIX_SECONDS - 1, MAX_UNIX_SECONDS + 1, 10**13):
+        with pytest.raises(ValueError, match="outside the years 1-9999"):
+            iso_utc(bad)
+    spaces = re.compile(r"\s+")
+    candidates = [chr(c) for c in range(0x110000)
+                  if chr(c).isspace() or spaces.fullmatch(chr(c))]
+    assert len(candidates) > 20
+    for ch in candidates:
+        text = f"{ch}Giacenza{ch}{ch}PRESSO{ch}x{ch}"
+        assert normalise_text(text) == spaces.sub(" ", text).strip().casefold(), hex(ord(ch))
+
+
+def test_record_hash_is_the_digest_existing_state_holds() -> None:
+    """State written before the fast path keeps matching: same digest as json.dumps gives."""
+    import hashlib
+    import json
+
+    from .fakes import order
+    records = [{"shipment_id": "7", "raw": order(7), "is_terminal": False, "n": None},
+               {"shipment_id": "8", "city": "Città di Castello", "raw": order(8, carrier="Poste")},
+               {"shipment_id": "9", "message": "lone \ud800 surrogate", "weight": 10.25}]
+    for record in records:
+        text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+        assert record_hash(record) == hashlib.sha1(text.encode()).hexdigest()[:16]

@@ -200,12 +200,9 @@ def test_failing_shipment_skipped_and_kept_active(api: FakeShippyPro, base_confi
 
 def test_auth_error_stops_the_sync(api: FakeShippyPro, base_config: dict) -> None:
     world(api)
-    import responses as rsps
-    rsps_mock = rsps.RequestsMock(assert_all_requests_are_fired=False)
-    with rsps_mock:
-        rsps_mock.post(base_config["api_url"], status=401)
-        with pytest.raises(AuthenticationError, match="check api_key") as info:
-            run_tap({**base_config, "order_ids": [1, 2, 3]}, tap_class=NoSleepTap)
+    api.status_override = 401
+    with pytest.raises(AuthenticationError, match="check api_key") as info:
+        run_tap({**base_config, "order_ids": [1, 2, 3]}, tap_class=NoSleepTap)
     assert SECRET_KEY not in str(info.value)
 
 

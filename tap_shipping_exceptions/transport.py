@@ -1,0 +1,281 @@
+"""The HTTP transport of the ShippyPro client: keep-alive POSTs to one URL with a total deadline.
+
+The client talks to exactly one endpoint, so everything a general HTTP library works out per
+request is worked out once here: proxy (``HTTP(S)_PROXY``/``NO_PROXY``), CA bundle
+(``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, else the system store plus ``certifi`` when
+installed) and the fixed request headers. Each worker thread keeps one persistent
+``http.client`` connection (stdlib, no per-call environment scans); a connection the server has
+closed while idle is noticed before reuse and replaced.
+
+``timeout`` is a *total* per-call deadline: one watchdog thread shuts down the socket of any call
+still running when its deadline passes, so a server that answers one byte per second, or never
+stops, cannot hold a call longer than ``timeout`` (plus scheduling slack). The socket's own
+per-operation timeout is the same value, bounding connect.
+
+Failures surface as two exceptions that never carry request data (so never the key):
+``DeadlineExceeded`` and ``ConnectionFailed`` (naming the underlying exception type).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import os
+import select
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+IDLE_CHECK_SECONDS = 0.5
+
+class TransportError(Exception):
+    """A call did not produce a complete HTTP response."""
+
+
+class DeadlineExceeded(TransportError):
+    """The call was still running when its total deadline passed."""
+
+
+class ConnectionFailed(TransportError):
+    """Connecting, sending or reading failed; ``kind`` names the underlying exception type."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    reason: str
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where connections go and what request target to send, decided once per client."""
+
+    scheme: str
+    host: str
+    port: int
+    target: str  # request target: the path, or the absolute URL through a plain-HTTP proxy
+    proxy_host: str | None = None
+    proxy_port: int | None = None
+    proxy_headers: tuple[tuple[str, str], ...] = ()
+    tunnel: bool = False  # HTTPS through a proxy: CONNECT tunnel
+
+
+def _proxy_auth(parts: urllib.parse.SplitResult) -> tuple[tuple[str, str], ...]:
+    if parts.username is None:
+        return ()
+    user = urllib.parse.unquote(parts.username)
+    password = urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return (("Proxy-Authorization", f"Basic {token}"),)
+
+
+def plan_route(url: str, environ: Mapping[str, str] | None = None) -> Route:
+    """The route to ``url`` honouring the proxy environment (read now, not per call)."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"api_url: expected an http(s) URL, got {url!r}")
+    host = parts.hostname
+    port = parts.port or (443 if scheme == "https" else 80)
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    env = os.environ if environ is None else environ
+    proxies = _environment_proxies(env)
+    proxy_url = proxies.get(scheme) or proxies.get("all")
+    if not proxy_url or urllib.request.proxy_bypass_environment(host, proxies):
+        return Route(scheme, host, port, path)
+    if "://" not in proxy_url:
+        proxy_url = f"http://{proxy_url}"
+    proxy = urllib.parse.urlsplit(proxy_url)
+    if not proxy.hostname:
+        raise ValueError(f"{scheme}_proxy: expected a proxy URL, got a value without a host")
+    proxy_port = proxy.port or (443 if proxy.scheme == "https" else 80)
+    if scheme == "https":
+        return Route(scheme, host, port, path, proxy.hostname, proxy_port, _proxy_auth(proxy),
+                     tunnel=True)
+    absolute = urllib.parse.urlunsplit(("http", f"{host}:{port}", path, "", ""))
+    return Route(scheme, host, port, absolute, proxy.hostname, proxy_port, _proxy_auth(proxy))
+
+
+def _environment_proxies(env: Mapping[str, str]) -> dict[str, str]:
+    """``urllib.request.getproxies_environment`` over a given mapping (lowercase names win)."""
+    proxies: dict[str, str] = {}
+    for name, value in env.items():
+        if value and name.lower().endswith("_proxy"):
+            proxies[name.lower()[:-6]] = value
+    for name, value in env.items():
+        if value and name.endswith("_proxy"):  # lowercase spelling overrides the uppercase
+            proxies[name[:-6]] = value
+    if "REQUEST_METHOD" in env:
+        proxies.pop("http", None)  # CGI: HTTP_PROXY may come from a request header
+    return proxies
+
+
+def tls_context(environ: Mapping[str, str] | None = None) -> ssl.SSLContext:
+    """Certificate verification as ``requests`` does it, resolved once."""
+    env = os.environ if environ is None else environ
+    bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE")
+    if bundle:
+        if os.path.isdir(bundle):
+            return ssl.create_default_context(capath=bundle)
+        return ssl.create_default_context(cafile=bundle)
+    context = ssl.create_default_context()
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - certifi ships with singer-sdk's dependencies
+        return context
+    context.load_verify_locations(cafile=certifi.where())
+    return context
+
+
+class _Deadlines:
+    """One daemon thread that cuts the socket of every call still running at its deadline.
+
+    All deadlines of one transport are ``start + timeout`` on a monotonic clock, so they arrive
+    in order and a FIFO suffices; finished calls are only marked and dropped when they reach the
+    head, which keeps arming and disarming to a lock and an append.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: deque[list] = deque()  # [deadline, connection, done, fired]
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def arm(self, deadline: float, connection: http.client.HTTPConnection) -> list:
+        entry = [deadline, connection, False, False]
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="tap-http-deadline",
+                                                daemon=True)
+                self._thread.start()
+            was_empty = not self._queue
+            self._queue.append(entry)
+            if was_empty:
+                self._cond.notify()
+        return entry
+
+    def disarm(self, entry: list) -> bool:
+        """Mark the call finished; True when the watchdog had already cut it."""
+        with self._cond:
+            entry[2] = True
+            return entry[3]
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def _watch(self) -> None:
+        queue = self._queue
+        with self._cond:
+            while not self._closed:
+                while queue and queue[0][2]:
+                    queue.popleft()
+                if not queue:
+                    self._cond.wait()
+                    continue
+                head = queue[0]
+                remaining = head[0] - time.monotonic()
+                if remaining > 0:
+                    self._cond.wait(remaining)
+                    continue
+                queue.popleft()
+                head[3] = True
+                sock = head[1].sock
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """True when an idle kept-alive socket is readable: the server closed it (or sent junk)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class KeepAliveTransport:
+    """POST bodies to one URL over one persistent connection per thread."""
+
+    def __init__(self, url: str, *, timeout: float, headers: Mapping[str, str],
+                 environ: Mapping[str, str] | None = None) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout: expected seconds > 0, got {timeout!r}")
+        self.timeout = float(timeout)
+        self.route = plan_route(url, environ)
+        self._context = tls_context(environ) if self.route.scheme == "https" else None
+        self._headers = {**headers, "Content-Type": "application/json",
+                         **dict(self.route.proxy_headers if not self.route.tunnel else ())}
+        self._local = threading.local()
+        self._connections: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._deadlines = _Deadlines()
+
+    def _new_connection(self) -> http.client.HTTPConnection:
+        route = self.route
+        host = route.proxy_host or route.host
+        port = route.proxy_port or route.port
+        connection: http.client.HTTPConnection
+        if route.scheme == "https":
+            connection = http.client.HTTPSConnection(host, port, timeout=self.timeout,
+                                                     context=self._context)
+            if route.tunnel:
+                connection.set_tunnel(route.host, route.port, headers=dict(route.proxy_headers))
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
+        with self._lock:
+            self._connections.append(connection)
+        return connection
+
+    def _connection(self, now: float) -> http.client.HTTPConnection:
+        local = self._local
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = self._new_connection()
+        elif (connection.sock is not None and now - local.last_used > IDLE_CHECK_SECONDS
+              and _dropped(connection.sock)):
+            connection.close()
+        local.last_used = now
+        return connection
+
+    def post(self, body: bytes) -> Response:
+        """One POST; raises ``DeadlineExceeded`` or ``ConnectionFailed``."""
+        now = time.monotonic()
+        connection = self._connection(now)
+        entry = self._deadlines.arm(now + self.timeout, connection)
+        try:
+            connection.request("POST", self.route.target, body, self._headers)
+            answer = connection.getresponse()
+            data = answer.read()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            if self._deadlines.disarm(entry) or isinstance(exc, TimeoutError):
+                raise DeadlineExceeded(f"no complete response within {self.timeout:g} s") \
+                    from None
+            raise ConnectionFailed(type(exc).__name__) from None
+        if self._deadlines.disarm(entry):
+            connection.close()  # cut just as the last byte came in: don't reuse the socket
+        self._local.last_used = time.monotonic()
+        return Response(answer.status, answer.reason, answer.msg, data)
+
+    def close(self) -> None:
+        self._deadlines.close()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
