@@ -6,7 +6,7 @@
   floor the compiled card is compared with.
 
 Both return ``RateNumbers`` so they can be checked against the card's own result
-(``numbers_from_card``). Semantics: shared/specs/exception-rate-card.md (default parameters:
+(``numbers_from_card``). Semantics: docs/metric-cards.md, the Exception Rate card (defaults:
 returns excluded, transient exceptions included; first exception event decides the category,
 ties broken by ``TIE_BREAK``).
 """
