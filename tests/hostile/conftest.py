@@ -7,20 +7,18 @@ test gives it, over real HTTP on 127.0.0.1 (port 0), whatever transport the clie
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import redirect_stdout
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from tap_shipping_exceptions.tap import TapShippingExceptions
+from tests.tap.run_tap import TapOutput, run_tap
+
+__all__ = ["TapOutput", "run_tap"]
 
 API_KEY = "hostile-test-key-7d1e"
 CREATED = (int(time.time()) // 86_400 - 3) * 86_400  # recent: inside the active window
@@ -104,40 +102,6 @@ def raw_api() -> Iterator[RawShippyPro]:
     api = RawShippyPro()
     yield api
     api.close()
-
-
-@dataclass
-class TapOutput:
-    records: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    states: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def final_state(self) -> dict[str, Any]:
-        return self.states[-1]
-
-    @property
-    def book(self) -> dict[str, Any]:
-        return self.final_state["bookmarks"]["shipments"]["shippypro"]
-
-    def ids(self, stream: str = "shipments", key: str = "shipment_id") -> list[str]:
-        return [str(r[key]) for r in self.records[stream]]
-
-
-def run_tap(config: dict[str, Any], state: dict[str, Any] | None = None) -> TapOutput:
-    """One in-process sync; every output line must be valid JSON (as a target reads it)."""
-    tap = TapShippingExceptions(config=config, state=state or {})
-    buffer = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    with redirect_stdout(buffer):
-        tap.sync_all()
-    buffer.seek(0)
-    out = TapOutput()
-    for line in buffer.read().splitlines():
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            out.records[message["stream"]].append(message["record"])
-        elif message["type"] == "STATE":
-            out.states.append(message["value"])
-    return out
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""Run the tap in-process and collect its Singer messages (used by the tap tests)."""
+"""Run the tap in-process and collect its Singer messages (the tap and hostile-input tests).
+
+Every output line must be valid JSON, as a target reads it."""
 
 from __future__ import annotations
 
@@ -22,8 +24,13 @@ class TapOutput:
     def final_state(self) -> dict[str, Any]:
         return self.states[-1]
 
-    def ids(self, stream: str, key: str) -> list[str]:
-        return [r[key] for r in self.records[stream]]
+    @property
+    def book(self) -> dict[str, Any]:
+        """The tap's own bookkeeping in the final STATE."""
+        return self.final_state["bookmarks"]["shipments"]["shippypro"]
+
+    def ids(self, stream: str = "shipments", key: str = "shipment_id") -> list[str]:
+        return [str(r[key]) for r in self.records[stream]]
 
 
 def run_tap(config: dict[str, Any], state: dict[str, Any] | None = None,
