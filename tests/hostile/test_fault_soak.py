@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TARGET = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "target-duckdb"
 KEY = "soak-key"
-# installs target-duckdb into the project's .meltano/: one worker with the e2e tests (tests/conftest.py)
+# installs target-duckdb into .meltano/: runs beside the e2e tests (tests/conftest.py)
 pytestmark = pytest.mark.xdist_group("meltano")
 FAULTS = [
     {"kind": "rate_limit", "times": 6, "retry_after": 1, "probability": 0.2, "seed": 1},
