@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.meltano_plugins import install_plugin
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 AS_OF = "2026-03-12T08:00:00Z"
@@ -84,10 +86,9 @@ def start_sandbox(workdir: Path, *args: str) -> Sandbox:
 @pytest.fixture(scope="session")
 def meltano_plugins() -> None:
     """Install the plugins the pipeline needs (idempotent; uv makes a warm install ~1 s)."""
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
     for plugin_type, name in (("extractor", "tap-shipping-exceptions"),
                               ("loader", "target-duckdb"), ("utility", "metric-cards")):
-        run([str(BIN / "meltano"), "install", "--plugin-type", plugin_type, name], env)
+        install_plugin(plugin_type, name)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ shipments (marked failed with their OrderID in every complete run), and no prima
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from typing import Any
 
 import duckdb
 import pytest
+
+from tests.support.meltano_plugins import install_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -49,11 +50,7 @@ VOLATILE = {"synced_at", "_sdc_extracted_at", "_sdc_batched_at", "_sdc_received_
 @pytest.fixture(scope="module")
 def loader() -> Path:
     if not TARGET.exists():
-        env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
-               "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        subprocess.run([str(BIN / "meltano"), "install", "--plugin-type", "loader",
-                        "target-duckdb"], cwd=ROOT, env=env, check=True, capture_output=True,
-                       timeout=1200)
+        install_plugin("loader", "target-duckdb")
     return TARGET
 
 
