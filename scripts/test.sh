@@ -19,4 +19,4 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
          "'sudo apt-get install -y chromium' (browser tests skip; they fail under CI=true)"
   fi
 fi
-exec .venv/bin/python -m pytest -q -n 2 --dist loadgroup "$@"
+exec .venv/bin/python -m pytest -q -n 2 --dist loadfile "$@"

@@ -24,6 +24,7 @@ from metric_cards.evaluate import evaluate
 from metric_cards.registry import packaged_cards
 from reconciliation.api import reconcile
 from shipping_core.windows import parse_instant
+from tests.support.meltano_project import install_plugin, meltano_lock
 
 from .conftest import AS_OF, BIN, MeltanoProject, run
 
@@ -32,7 +33,7 @@ TRANSIENT_CARDS = ("exception_rate", "exception_rate_by_category", "exception_ra
 
 
 def invoke_with_input(plugin: str, env: dict[str, str], source: Path) -> None:
-    with source.open("rb") as stdin:
+    with source.open("rb") as stdin, meltano_lock():
         proc = subprocess.run([str(BIN / "meltano"), "invoke", plugin], stdin=stdin, env=env,
                               cwd=Path(__file__).resolve().parents[2], capture_output=True,
                               timeout=1800)
@@ -45,9 +46,9 @@ def tap_output(worked_example_project: MeltanoProject,
     work = tmp_path_factory.mktemp("pg_pipeline")
     env = {**worked_example_project.env,
            "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}"}
-    run([str(BIN / "meltano"), "install", "--plugin-type", "loader", "target-postgres"], env)
+    install_plugin("loader", "target-postgres")
     singer = work / "tap.singer.jsonl"
-    with singer.open("wb") as out:
+    with singer.open("wb") as out, meltano_lock():
         proc = subprocess.run([str(BIN / "meltano"), "invoke", "tap-shipping-exceptions"],
                               stdout=out, stderr=subprocess.PIPE, env=env,
                               cwd=Path(__file__).resolve().parents[2], timeout=1800)

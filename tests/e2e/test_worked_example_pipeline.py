@@ -1,7 +1,7 @@
 """The whole product on the seed's worked example: sandbox -> tap -> Meltano -> DuckDB -> cards.
 
 One Meltano project per session (isolated state and warehouse); the tests share it, so they stay
-on one xdist worker (the `meltano` group, tests/conftest.py) and run in order.
+in this one file (the suite runs with xdist's `--dist loadfile`) and run in order.
 """
 
 from __future__ import annotations

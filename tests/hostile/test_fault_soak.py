@@ -26,14 +26,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.support.meltano_plugins import install_plugin
+from tests.support.meltano_project import install_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TARGET = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "target-duckdb"
 KEY = "soak-key"
-# installs target-duckdb into .meltano/: runs beside the e2e tests (tests/conftest.py)
-pytestmark = pytest.mark.xdist_group("meltano")
 FAULTS = [
     {"kind": "rate_limit", "times": 6, "retry_after": 1, "probability": 0.2, "seed": 1},
     {"kind": "http_error", "status": 503, "times": 6, "probability": 0.2, "seed": 2},
