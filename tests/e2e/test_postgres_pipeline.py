@@ -26,7 +26,7 @@ from reconciliation.api import reconcile
 from shipping_core.windows import parse_instant
 from tests.support.meltano_project import install_plugin, meltano_lock
 
-from .conftest import AS_OF, BIN, MeltanoProject, run
+from .conftest import AS_OF, BIN, MeltanoProject
 
 pytestmark = pytest.mark.e2e
 TRANSIENT_CARDS = ("exception_rate", "exception_rate_by_category", "exception_rate_by_carrier")
