@@ -74,7 +74,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from metric_cards.registry import get_card
     from shipping_core.windows import parse_instant, zone
 
-    from .api import reconcile
+    from .bridge import reconcile
 
     portal_given = bool(args.portal_export) or args.portal_rate is not None
     if portal_given != (args.portal_total is not None):

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from metric_cards.evaluate import open_engine
-from reconciliation.api import reconcile
+from reconciliation.bridge import reconcile
 from shipping_core.windows import parse_instant
 
 from .conftest import AS_OF, BIN, MeltanoProject, cli_json, emitted_records, run
