@@ -34,6 +34,7 @@ from metric_cards.errors import WarehouseError
 from metric_cards.filters import FilterCompiler
 from metric_cards.holidays import annotations
 from metric_cards.params import CardParams, threshold_names
+from metric_cards.payload import card_value
 from metric_cards.stats import card_status, wilson_interval
 from metric_cards.warehouse import contract_tables
 from shipping_core.windows import (
@@ -199,8 +200,6 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
                      as_of: datetime, timezone: str | None, schema: str | None,
                      watermark: datetime | None) -> dict[str, Any]:
     """The payload of a stall card read at ``as_of`` (same keys as every card payload)."""
-    from metric_cards.evaluate import card_value
-
     tz = timezone or card.timezone
     zone(tz)
     rule = StallRule.of(card)
@@ -275,8 +274,6 @@ def _window(window: Window) -> dict[str, str]:
 
 def _breakdowns(card: CardDefinition, params: CardParams,
                 reading: StallReading) -> dict[str, list[dict[str, Any]]]:
-    from metric_cards.evaluate import card_value
-
     column = {"carrier": 0, "last_milestone": 1}
     total = reading.denominator
     out: dict[str, list[dict[str, Any]]] = {}

@@ -68,7 +68,8 @@ def overrides_for(card: Any, overrides: dict[str, str], used: set[str]) -> dict[
 
 def cmd_report(args: argparse.Namespace) -> int:
     from metric_cards.cli import resolve_schema
-    from metric_cards.evaluate import evaluate, open_engine
+    from metric_cards.connection import open_engine
+    from metric_cards.evaluate import evaluate
     from metric_cards.html_report import render_html
     from metric_cards.params import parse_assignments
     from metric_cards.registry import get_card

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from sqlalchemy.engine import Engine
 
-from metric_cards.evaluate import open_engine
+from metric_cards.connection import open_engine
 from reconciliation.bridge import reconcile
 from shipping_core.windows import parse_instant
 
