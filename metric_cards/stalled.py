@@ -207,20 +207,13 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
     prior_at = as_of - timedelta(days=card.compare_days)
     prior = read(conn, card, params, rule, prior_at, tz, schema)
     window = now.lookback
-    series = []
-    for day in local_days(window)[-card.compare_days * 2:]:
-        end = min(day_start_utc(day + timedelta(days=1), zone(tz)), as_of)
-        point = read(conn, card, params, rule, end, tz, schema)
-        series.append({"date": day.isoformat(), "numerator": point.numerator,
-                       "denominator": point.denominator,
-                       "as_of": iso_utc(end)})
+    series = _series(conn, card, params, rule, window, as_of, tz, schema)
     num, den = now.numerator, now.denominator
     value = card_value(card, num, den)
     prior_value = card_value(card, prior.numerator, prior.denominator)
     status = card_status(value, den, kind=card.kind, direction=card.direction, warn=params.warn,
                          critical=params.critical, min_sample=params.min_sample)
     bounds = wilson_interval(num, den)
-    evaluable = prior.denominator > 0 and value is not None and prior_value is not None
     warn_name, crit_name = threshold_names(card)
     log.info("evaluated stall card %s as of %s (%s): %d of %d in flight stalled", card.id,
              iso_utc(as_of), tz, num, den)
@@ -246,12 +239,7 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
                   "calendar": card.data["stall"]["calendar"],
                   "reading_day": as_of.astimezone(zone(tz)).date().isoformat(),
                   "cutoffs": {k: iso_utc(v) for k, v in rule.cutoffs(as_of, tz).items()}},
-        "comparison": {"as_of": iso_utc(prior_at), "window": _window(prior.lookback),
-                       "value": prior_value if prior.denominator else None,
-                       "numerator": prior.numerator, "denominator": prior.denominator,
-                       "delta_pp": (value - prior_value) * 100 if evaluable and value is not None
-                       and prior_value is not None else None,
-                       "delta": None, "status": "ok" if evaluable else "not_evaluable"},
+        "comparison": _comparison(prior_at, prior, value, prior_value),
         "breakdowns": _breakdowns(card, params, now),
         "series": series,
         "list": listing(conn, card, params, rule, now, tz, schema),
@@ -265,6 +253,32 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
         "siblings": [{"card": s["card"], "reason": s["reason"]} for s in card.data["siblings"]],
         "reconciliation_differences": list(card.data.get("reconciliation_differences", [])),
     }
+
+
+def _series(conn: Connection, card: CardDefinition, params: CardParams, rule: StallRule,
+            window: Window, as_of: datetime, tz: str,
+            schema: str | None) -> list[dict[str, Any]]:
+    """The card read at the end of each of the last ``2 * compare_days`` local days."""
+    series = []
+    for day in local_days(window)[-card.compare_days * 2:]:
+        end = min(day_start_utc(day + timedelta(days=1), zone(tz)), as_of)
+        point = read(conn, card, params, rule, end, tz, schema)
+        series.append({"date": day.isoformat(), "numerator": point.numerator,
+                       "denominator": point.denominator,
+                       "as_of": iso_utc(end)})
+    return series
+
+
+def _comparison(prior_at: datetime, prior: StallReading, value: float | None,
+                prior_value: float | None) -> dict[str, Any]:
+    """The reading ``compare_days`` earlier and the change since, in percentage points."""
+    evaluable = prior.denominator > 0 and value is not None and prior_value is not None
+    return {"as_of": iso_utc(prior_at), "window": _window(prior.lookback),
+            "value": prior_value if prior.denominator else None,
+            "numerator": prior.numerator, "denominator": prior.denominator,
+            "delta_pp": (value - prior_value) * 100 if evaluable and value is not None
+            and prior_value is not None else None,
+            "delta": None, "status": "ok" if evaluable else "not_evaluable"}
 
 
 def _window(window: Window) -> dict[str, str]:
