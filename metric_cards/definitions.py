@@ -44,8 +44,42 @@ class Breakdown:
 
 
 @dataclass(frozen=True)
+class Sibling:
+    """A card read beside this one, and why."""
+
+    card: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Relation:
+    """An estimated leading-indicator link to another card (always labelled an estimate)."""
+
+    type: str
+    target: str
+    lag_days: float
+    effect_pp_per_pp: float
+    note: str
+
+
+@dataclass(frozen=True)
+class StallSpec:
+    """A stalled-shipments card's block: business days per carrier, calendar, list size."""
+
+    business_days: int
+    calendar: str
+    list_limit: int
+    per_carrier: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class CardDefinition:
-    """A validated card. ``data`` is the YAML document as loaded."""
+    """A validated card, built only after the schema and semantic checks pass.
+
+    The engine reads it through typed, read-only accessors (``breakdowns``, ``siblings``,
+    ``relations``, ``stall``, …); ``data`` is the YAML document as loaded, kept for the
+    compilers of filter conditions (``metric_cards.filters``).
+    """
 
     id: str
     path: Path
@@ -128,7 +162,34 @@ class CardDefinition:
 
     @property
     def sibling_ids(self) -> list[str]:
-        return [s["card"] for s in self.data["siblings"]]
+        return [s.card for s in self.siblings]
+
+    @property
+    def siblings(self) -> tuple[Sibling, ...]:
+        return tuple(Sibling(s["card"], s["reason"]) for s in self.data["siblings"])
+
+    @property
+    def relations(self) -> tuple[Relation, ...]:
+        return tuple(Relation(r["type"], r["target"], r["lag_days"], r["effect_pp_per_pp"],
+                              r["note"]) for r in self.data.get("relations", []))
+
+    @property
+    def reconciliation_differences(self) -> list[dict[str, str]]:
+        """Known differences from the vendor portal's number, as declared (copied)."""
+        return [dict(d) for d in self.data.get("reconciliation_differences", [])]
+
+    @property
+    def stall(self) -> StallSpec | None:
+        """The stall block of a stalled-shipments card; None for every other card."""
+        spec = self.data.get("stall")
+        if spec is None:
+            return None
+        return StallSpec(spec["business_days"], spec["calendar"], spec["list_limit"],
+                         tuple((spec.get("per_carrier") or {}).items()))
+
+    def choice_values(self, name: str) -> list[str]:
+        """The allowed text values of choice parameter ``name`` (e.g. ``promise_basis``)."""
+        return list(self.data["parameters"][name]["values"])
 
 
 def load_definition(path: Path | str) -> CardDefinition:

@@ -53,7 +53,7 @@ def evaluate(card: CardDefinition | str, engine: Engine | str, as_of: datetime |
     eng = open_engine(engine) if isinstance(engine, str) else engine
     try:
         with connect(eng) as conn:
-            if "stall" in definition.data:  # read at the instant (metric_cards.stalled)
+            if definition.stall is not None:  # read at the instant (metric_cards.stalled)
                 from metric_cards.stalled import StallRule, evaluate_stalled, in_flight_set
                 zone_name = timezone or definition.timezone
                 lookback = window_ending_before(moment, zone_name, definition.window_days)

@@ -66,8 +66,8 @@ def build_payload(card: CardDefinition, params: CardParams, as_of: datetime, win
                         annotations(window.first_day, window.last_day, "window")
                         + annotations(prior.first_day, prior.last_day, "comparison")],
         "relations": relations_payload(card, comparison),
-        "siblings": [{"card": s["card"], "reason": s["reason"]} for s in card.data["siblings"]],
-        "reconciliation_differences": list(card.data.get("reconciliation_differences", [])),
+        "siblings": [{"card": s.card, "reason": s.reason} for s in card.siblings],
+        "reconciliation_differences": card.reconciliation_differences,
     }
     return payload
 
@@ -164,11 +164,11 @@ def series_payload(window: Window, current: list[tuple[Any, ...]]) -> list[dict[
 
 def relations_payload(card: CardDefinition, comparison: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
-    for rel in card.data.get("relations", []):
+    for rel in card.relations:
         delta = comparison["delta_pp"]
-        out.append({"type": rel["type"], "target": rel["target"], "lag_days": rel["lag_days"],
-                    "effect_pp_per_pp": rel["effect_pp_per_pp"],
-                    "expected_change_pp": delta * rel["effect_pp_per_pp"]
+        out.append({"type": rel.type, "target": rel.target, "lag_days": rel.lag_days,
+                    "effect_pp_per_pp": rel.effect_pp_per_pp,
+                    "expected_change_pp": delta * rel.effect_pp_per_pp
                     if delta is not None else None,
-                    "estimate": True, "note": rel["note"]})
+                    "estimate": True, "note": rel.note})
     return out

@@ -60,12 +60,14 @@ class StallRule:
     business_days: int
     per_carrier: dict[str, int]
     list_limit: int
+    calendar: str = "it_national"
 
     @classmethod
     def of(cls, card: CardDefinition) -> StallRule:
-        spec = card.data["stall"]
-        return cls(spec["business_days"], dict(spec.get("per_carrier") or {}),
-                   spec["list_limit"])
+        spec = card.stall
+        if spec is None:
+            raise ValueError(f"card {card.id}: not a stall card (no 'stall' block)")
+        return cls(spec.business_days, dict(spec.per_carrier), spec.list_limit, spec.calendar)
 
     def days_for(self, carrier: str | None) -> int:
         return self.per_carrier.get(carrier or "", self.business_days)
@@ -236,7 +238,7 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
         "min_sample": params.min_sample,
         "params": params.as_payload(warn_name, crit_name),
         "stall": {"business_days": rule.business_days, "per_carrier": rule.per_carrier,
-                  "calendar": card.data["stall"]["calendar"],
+                  "calendar": rule.calendar,
                   "reading_day": as_of.astimezone(zone(tz)).date().isoformat(),
                   "cutoffs": {k: iso_utc(v) for k, v in rule.cutoffs(as_of, tz).items()}},
         "comparison": _comparison(prior_at, prior, value, prior_value),
@@ -250,8 +252,8 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
                         annotations(window.first_day, as_of.astimezone(zone(tz)).date(),
                                     "window")],
         "relations": [],
-        "siblings": [{"card": s["card"], "reason": s["reason"]} for s in card.data["siblings"]],
-        "reconciliation_differences": list(card.data.get("reconciliation_differences", [])),
+        "siblings": [{"card": s.card, "reason": s.reason} for s in card.siblings],
+        "reconciliation_differences": card.reconciliation_differences,
     }
 
 
