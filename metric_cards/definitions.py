@@ -44,8 +44,42 @@ class Breakdown:
 
 
 @dataclass(frozen=True)
+class Sibling:
+    """A card read beside this one, and why."""
+
+    card: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Relation:
+    """An estimated leading-indicator link to another card (always labelled an estimate)."""
+
+    type: str
+    target: str
+    lag_days: float
+    effect_pp_per_pp: float
+    note: str
+
+
+@dataclass(frozen=True)
+class StallSpec:
+    """A stalled-shipments card's block: business days per carrier, calendar, list size."""
+
+    business_days: int
+    calendar: str
+    list_limit: int
+    per_carrier: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class CardDefinition:
-    """A validated card. ``data`` is the YAML document as loaded."""
+    """A validated card, built only after the schema and semantic checks pass.
+
+    The engine reads it through typed, read-only accessors (``breakdowns``, ``siblings``,
+    ``relations``, ``stall``, …); ``data`` is the YAML document as loaded, kept for the
+    compilers of filter conditions (``metric_cards.filters``).
+    """
 
     id: str
     path: Path
@@ -128,7 +162,34 @@ class CardDefinition:
 
     @property
     def sibling_ids(self) -> list[str]:
-        return [s["card"] for s in self.data["siblings"]]
+        return [s.card for s in self.siblings]
+
+    @property
+    def siblings(self) -> tuple[Sibling, ...]:
+        return tuple(Sibling(s["card"], s["reason"]) for s in self.data["siblings"])
+
+    @property
+    def relations(self) -> tuple[Relation, ...]:
+        return tuple(Relation(r["type"], r["target"], r["lag_days"], r["effect_pp_per_pp"],
+                              r["note"]) for r in self.data.get("relations", []))
+
+    @property
+    def reconciliation_differences(self) -> list[dict[str, str]]:
+        """Known differences from the vendor portal's number, as declared (copied)."""
+        return [dict(d) for d in self.data.get("reconciliation_differences", [])]
+
+    @property
+    def stall(self) -> StallSpec | None:
+        """The stall block of a stalled-shipments card; None for every other card."""
+        spec = self.data.get("stall")
+        if spec is None:
+            return None
+        return StallSpec(spec["business_days"], spec["calendar"], spec["list_limit"],
+                         tuple((spec.get("per_carrier") or {}).items()))
+
+    def choice_values(self, name: str) -> list[str]:
+        """The allowed text values of choice parameter ``name`` (e.g. ``promise_basis``)."""
+        return list(self.data["parameters"][name]["values"])
 
 
 def load_definition(path: Path | str) -> CardDefinition:
@@ -170,10 +231,11 @@ def parse_definition(text: str, name: str, path: Path | None = None) -> CardDefi
         loc = list(err.absolute_path)
         raise CardDefinitionError(name, format_path(loc), _explain(err),
                                   line_of(text, loc)) from None
-    problem = _semantic_problem(data, path)
-    if problem:
-        loc, message = problem
-        raise CardDefinitionError(name, format_path(loc), message, line_of(text, loc))
+    problems = semantic_problems(data, path)
+    if problems:
+        located = [(format_path(loc), message, line_of(text, loc)) for loc, message in problems]
+        (where, message, line), others = located[0], located[1:]
+        raise CardDefinitionError(name, where, message, line, others=others)
     return CardDefinition(data["id"], path or Path(name), data)
 
 
@@ -195,23 +257,24 @@ def _explain(err: jsonschema.ValidationError) -> str:
 Problem = tuple[list[str | int], str]
 
 
-def _semantic_problem(data: dict[str, Any], path: Path | None) -> Problem | None:
-    """Rules JSON Schema cannot express; the first violation found, or None."""
+def semantic_problems(data: dict[str, Any], path: Path | None) -> list[Problem]:
+    """Rules JSON Schema cannot express: every violation found, in document order of checks.
+
+    Each rule group reports at most one problem per place (a condition, a breakdown), so a
+    problem that follows from another is not reported twice.
+    """
+    problems: list[Problem] = []
     if path is not None and path.stem != data["id"]:
-        return ["id"], f"id {data['id']!r} must equal the file name stem {path.stem!r}"
+        problems.append((["id"], f"id {data['id']!r} must equal the file name stem "
+                                 f"{path.stem!r}"))
     try:
         zone(data["time"]["timezone"])
     except ValueError as exc:
-        return ["time", "timezone"], str(exc).removeprefix("timezone: ")
+        problems.append((["time", "timezone"], str(exc).removeprefix("timezone: ")))
     if (data["kind"] == "ratio") != (data["format"] == "percent"):
-        return ["format"], f"kind {data['kind']!r} expects format " + (
-            "'percent'" if data["kind"] == "ratio" else "'count'")
-    problem = _threshold_problem(data)
-    if problem:
-        return problem
-    problem = _promise_problem(data)
-    if problem:
-        return problem
+        problems.append((["format"], f"kind {data['kind']!r} expects format " + (
+            "'percent'" if data["kind"] == "ratio" else "'count'")))
+    problems += [p for p in (_threshold_problem(data), _promise_problem(data)) if p]
     declared = {"exclude_returns", *(name for name, spec in data.get("parameters", {}).items()
                                      if isinstance(spec["default"], bool))}
     for side in ("numerator", "denominator"):
@@ -219,22 +282,28 @@ def _semantic_problem(data: dict[str, Any], path: Path | None) -> Problem | None
         for i, cond in enumerate(data["measures"][side]["filters"]):
             problem = _condition_problem(cond, [*base, i], declared)
             if problem:
-                return problem
-    problem = _stall_problem(data)
-    if problem:
-        return problem
+                problems.append(problem)
+    problems += _stall_problems(data)
+    problems += _breakdown_problems(data)
+    return problems
+
+
+def _breakdown_problems(data: dict[str, Any]) -> list[Problem]:
+    """Breakdown ids are unique; a first_event breakdown needs one has_event numerator condition."""
+    problems: list[Problem] = []
     seen: set[str] = set()
     for i, b in enumerate(data.get("breakdowns", [])):
         if b["id"] in seen:
-            return ["breakdowns", i, "id"], f"duplicate breakdown id {b['id']!r}"
+            problems.append((["breakdowns", i, "id"], f"duplicate breakdown id {b['id']!r}"))
         seen.add(b["id"])
         if "first_event" in b:
             events = [c for c in data["measures"]["numerator"]["filters"] if "has_event" in c]
             if len(events) != 1:
-                return (["breakdowns", i, "first_event"],
-                        "a first_event breakdown expects exactly one top-level has_event "
-                        f"condition in measures.numerator.filters, found {len(events)}")
-    return None
+                problems.append((["breakdowns", i, "first_event"],
+                                 "a first_event breakdown expects exactly one top-level "
+                                 "has_event condition in measures.numerator.filters, found "
+                                 f"{len(events)}"))
+    return problems
 
 
 def _promise_problem(data: dict[str, Any]) -> Problem | None:
@@ -256,21 +325,24 @@ def _promise_problem(data: dict[str, Any]) -> Problem | None:
     return None
 
 
-def _stall_problem(data: dict[str, Any]) -> Problem | None:
+def _stall_problems(data: dict[str, Any]) -> list[Problem]:
     """A stall card is a ratio read at the instant; last_milestone exists only there."""
+    problems: list[Problem] = []
     stall = "stall" in data
     if stall and data["kind"] != "ratio":
-        return ["kind"], "a stall card is a ratio of in-flight shipments: expected kind 'ratio'"
+        problems.append((["kind"], "a stall card is a ratio of in-flight shipments: expected "
+                                   "kind 'ratio'"))
     if stall and data["time"]["anchor"] != "created_at":
-        return ["time", "anchor"], ("a stall card looks back over shipments by created_at: "
-                                    "expected anchor 'created_at'")
+        problems.append((["time", "anchor"], "a stall card looks back over shipments by "
+                                             "created_at: expected anchor 'created_at'"))
     for i, b in enumerate(data.get("breakdowns", [])):
         if not stall and "last_milestone" in b.get("fields", ()):
-            return (["breakdowns", i, "fields"],
-                    "field 'last_milestone' exists only on stall cards (add a 'stall' block)")
+            problems.append((["breakdowns", i, "fields"], "field 'last_milestone' exists only "
+                             "on stall cards (add a 'stall' block)"))
         if stall and "first_event" in b:
-            return ["breakdowns", i, "first_event"], "a stall card takes field breakdowns only"
-    return None
+            problems.append((["breakdowns", i, "first_event"],
+                             "a stall card takes field breakdowns only"))
+    return problems
 
 
 def _threshold_problem(data: dict[str, Any]) -> Problem | None:

@@ -12,15 +12,23 @@ class CardDefinitionError(MetricCardError):
 
     ``file`` is the file, ``location`` the path inside it (``measures.numerator.filters[0].op``),
     ``line`` the 1-based line when known, ``problem`` what was wrong and what was expected.
+    ``problems`` lists every problem found (semantic validation reports them all), this one
+    first; the message names each on its own line.
     """
 
-    def __init__(self, file: str, location: str, problem: str, line: int | None = None):
+    def __init__(self, file: str, location: str, problem: str, line: int | None = None, *,
+                 others: list[tuple[str, str, int | None]] | None = None):
         self.file = file
         self.location = location or "(top level)"
         self.problem = problem
         self.line = line
+        #: every problem found, this one first: (location, problem, line)
+        self.problems = [(self.location, problem, line),
+                         *((loc or "(top level)", text, at) for loc, text, at in others or ())]
         where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: at {self.location}: {problem}")
+        also = "".join(f"\n  and {file}{f':{at}' if at is not None else ''}: at {loc}: {text}"
+                       for loc, text, at in self.problems[1:])
+        super().__init__(f"{where}: at {self.location}: {problem}{also}")
 
 
 class UnknownCardError(MetricCardError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
@@ -349,6 +349,19 @@ def series_html(p: dict[str, Any]) -> str:
                    'stroke="#56b4e9" stroke-width="2" stroke-dasharray="1 3"/>'
                    f'<text x="{left + 4}" y="{yy + 15:.1f}">prior window '
                    f"{escape(pct(prior))}</text>")
+    svg += _series_marks(p, points, x, y)
+    svg.append(f'<text x="{left}" y="{height - 8}">{escape(points[0][0])}</text>'
+               f'<text x="{left + plot_w}" y="{height - 8}" text-anchor="end">'
+               f"{escape(points[-1][0])}</text></svg>")
+    what = "Daily rate" if ratio else "Daily count"
+    return (f'<h3>{what} (local days, {escape(p["timezone"])})</h3>'
+            f'<div class="chart">{"".join(svg)}</div>{_series_table(p, points)}')
+
+
+def _series_marks(p: dict[str, Any], points: list[tuple[str, float | None, int, int]],
+                  x: Callable[[int], float], y: Callable[[float], float]) -> list[str]:
+    """The daily line (broken where a day has no value) and one titled dot per day."""
+    marks: list[str] = []
     path, run = [], False
     for i, (_, v, _, _) in enumerate(points):
         if v is None:
@@ -357,24 +370,23 @@ def series_html(p: dict[str, Any]) -> str:
         path.append(f"{'L' if run else 'M'}{x(i):.1f} {y(v):.1f}")
         run = True
     if path:
-        svg.append(f'<path d="{" ".join(path)}" fill="none" stroke="#0072b2" '
-                   'stroke-width="2"/>')
+        marks.append(f'<path d="{" ".join(path)}" fill="none" stroke="#0072b2" '
+                     'stroke-width="2"/>')
     for i, (day, v, n, d) in enumerate(points):
         if v is None:
             continue
-        svg.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.6" fill="#0072b2">'
-                   f"<title>{escape(day)}: {escape(figure(p, v))} ({n:,} / {d:,})</title>"
-                   "</circle>")
-    svg.append(f'<text x="{left}" y="{height - 8}">{escape(points[0][0])}</text>'
-               f'<text x="{left + plot_w}" y="{height - 8}" text-anchor="end">'
-               f"{escape(points[-1][0])}</text></svg>")
+        marks.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.6" fill="#0072b2">'
+                     f"<title>{escape(day)}: {escape(figure(p, v))} ({n:,} / {d:,})</title>"
+                     "</circle>")
+    return marks
+
+
+def _series_table(p: dict[str, Any], points: list[tuple[str, float | None, int, int]]) -> str:
+    """The daily figures behind the chart, as a collapsible table."""
     rows = "".join(f"<tr><td>{escape(day)}</td><td class=num>{n:,}</td><td class=num>{d:,}</td>"
                    f"<td class=num>{escape(figure(p, v))}</td></tr>"
                    for day, v, n, d in points)
-    what = "Daily rate" if ratio else "Daily count"
-    return (f'<h3>{what} (local days, {escape(p["timezone"])})</h3>'
-            f'<div class="chart">{"".join(svg)}</div>'
-            "<details><summary>Daily figures</summary><div class=scroll><table>"
+    return ("<details><summary>Daily figures</summary><div class=scroll><table>"
             "<thead><tr><th>Day</th><th class=num>Numerator</th><th class=num>Denominator</th>"
             f"<th class=num>Value</th></tr></thead><tbody>{rows}</tbody></table></div>"
             "</details>")

@@ -120,7 +120,7 @@ def _boolean(key: str, value: Any) -> bool:
 
 
 def _choice(card: CardDefinition, key: str, value: Any) -> str:
-    allowed = card.data["parameters"][key]["values"]
+    allowed = card.choice_values(key)
     text = str(value).strip().lower()
     if text not in allowed:
         raise ParameterError(f"{key}={value!r}: expected one of {', '.join(allowed)}")

@@ -31,17 +31,17 @@ def load_directory(directory: Path | None = None) -> dict[str, CardDefinition]:
 def check_references(cards: dict[str, CardDefinition]) -> None:
     """Siblings and relation targets must name cards that exist in the same registry."""
     for card in cards.values():
-        for i, sib in enumerate(card.data["siblings"]):
-            if sib["card"] not in cards and not sib["card"].startswith("external:"):
+        for i, sib in enumerate(card.siblings):
+            if sib.card not in cards and not sib.card.startswith("external:"):
                 raise CardDefinitionError(
                     str(card.path), f"siblings[{i}].card",
-                    f"unknown card {sib['card']!r} (expected a card id of this registry: "
+                    f"unknown card {sib.card!r} (expected a card id of this registry: "
                     f"{', '.join(sorted(cards))}, or 'external:<connector.card>')")
-        for i, rel in enumerate(card.data.get("relations", [])):
-            if rel["target"] not in cards:
+        for i, rel in enumerate(card.relations):
+            if rel.target not in cards:
                 raise CardDefinitionError(
                     str(card.path), f"relations[{i}].target",
-                    f"unknown card {rel['target']!r} (expected one of: {', '.join(sorted(cards))})")
+                    f"unknown card {rel.target!r} (expected one of: {', '.join(sorted(cards))})")
 
 
 @cache

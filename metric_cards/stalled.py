@@ -34,6 +34,7 @@ from metric_cards.errors import WarehouseError
 from metric_cards.filters import FilterCompiler
 from metric_cards.holidays import annotations
 from metric_cards.params import CardParams, threshold_names
+from metric_cards.payload import card_value
 from metric_cards.stats import card_status, wilson_interval
 from metric_cards.warehouse import contract_tables
 from shipping_core.windows import (
@@ -59,12 +60,14 @@ class StallRule:
     business_days: int
     per_carrier: dict[str, int]
     list_limit: int
+    calendar: str = "it_national"
 
     @classmethod
     def of(cls, card: CardDefinition) -> StallRule:
-        spec = card.data["stall"]
-        return cls(spec["business_days"], dict(spec.get("per_carrier") or {}),
-                   spec["list_limit"])
+        spec = card.stall
+        if spec is None:
+            raise ValueError(f"card {card.id}: not a stall card (no 'stall' block)")
+        return cls(spec.business_days, dict(spec.per_carrier), spec.list_limit, spec.calendar)
 
     def days_for(self, carrier: str | None) -> int:
         return self.per_carrier.get(carrier or "", self.business_days)
@@ -199,8 +202,6 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
                      as_of: datetime, timezone: str | None, schema: str | None,
                      watermark: datetime | None) -> dict[str, Any]:
     """The payload of a stall card read at ``as_of`` (same keys as every card payload)."""
-    from metric_cards.evaluate import card_value
-
     tz = timezone or card.timezone
     zone(tz)
     rule = StallRule.of(card)
@@ -208,20 +209,13 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
     prior_at = as_of - timedelta(days=card.compare_days)
     prior = read(conn, card, params, rule, prior_at, tz, schema)
     window = now.lookback
-    series = []
-    for day in local_days(window)[-card.compare_days * 2:]:
-        end = min(day_start_utc(day + timedelta(days=1), zone(tz)), as_of)
-        point = read(conn, card, params, rule, end, tz, schema)
-        series.append({"date": day.isoformat(), "numerator": point.numerator,
-                       "denominator": point.denominator,
-                       "as_of": iso_utc(end)})
+    series = _series(conn, card, params, rule, window, as_of, tz, schema)
     num, den = now.numerator, now.denominator
     value = card_value(card, num, den)
     prior_value = card_value(card, prior.numerator, prior.denominator)
     status = card_status(value, den, kind=card.kind, direction=card.direction, warn=params.warn,
                          critical=params.critical, min_sample=params.min_sample)
     bounds = wilson_interval(num, den)
-    evaluable = prior.denominator > 0 and value is not None and prior_value is not None
     warn_name, crit_name = threshold_names(card)
     log.info("evaluated stall card %s as of %s (%s): %d of %d in flight stalled", card.id,
              iso_utc(as_of), tz, num, den)
@@ -244,15 +238,10 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
         "min_sample": params.min_sample,
         "params": params.as_payload(warn_name, crit_name),
         "stall": {"business_days": rule.business_days, "per_carrier": rule.per_carrier,
-                  "calendar": card.data["stall"]["calendar"],
+                  "calendar": rule.calendar,
                   "reading_day": as_of.astimezone(zone(tz)).date().isoformat(),
                   "cutoffs": {k: iso_utc(v) for k, v in rule.cutoffs(as_of, tz).items()}},
-        "comparison": {"as_of": iso_utc(prior_at), "window": _window(prior.lookback),
-                       "value": prior_value if prior.denominator else None,
-                       "numerator": prior.numerator, "denominator": prior.denominator,
-                       "delta_pp": (value - prior_value) * 100 if evaluable and value is not None
-                       and prior_value is not None else None,
-                       "delta": None, "status": "ok" if evaluable else "not_evaluable"},
+        "comparison": _comparison(prior_at, prior, value, prior_value),
         "breakdowns": _breakdowns(card, params, now),
         "series": series,
         "list": listing(conn, card, params, rule, now, tz, schema),
@@ -263,9 +252,35 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
                         annotations(window.first_day, as_of.astimezone(zone(tz)).date(),
                                     "window")],
         "relations": [],
-        "siblings": [{"card": s["card"], "reason": s["reason"]} for s in card.data["siblings"]],
-        "reconciliation_differences": list(card.data.get("reconciliation_differences", [])),
+        "siblings": [{"card": s.card, "reason": s.reason} for s in card.siblings],
+        "reconciliation_differences": card.reconciliation_differences,
     }
+
+
+def _series(conn: Connection, card: CardDefinition, params: CardParams, rule: StallRule,
+            window: Window, as_of: datetime, tz: str,
+            schema: str | None) -> list[dict[str, Any]]:
+    """The card read at the end of each of the last ``2 * compare_days`` local days."""
+    series = []
+    for day in local_days(window)[-card.compare_days * 2:]:
+        end = min(day_start_utc(day + timedelta(days=1), zone(tz)), as_of)
+        point = read(conn, card, params, rule, end, tz, schema)
+        series.append({"date": day.isoformat(), "numerator": point.numerator,
+                       "denominator": point.denominator,
+                       "as_of": iso_utc(end)})
+    return series
+
+
+def _comparison(prior_at: datetime, prior: StallReading, value: float | None,
+                prior_value: float | None) -> dict[str, Any]:
+    """The reading ``compare_days`` earlier and the change since, in percentage points."""
+    evaluable = prior.denominator > 0 and value is not None and prior_value is not None
+    return {"as_of": iso_utc(prior_at), "window": _window(prior.lookback),
+            "value": prior_value if prior.denominator else None,
+            "numerator": prior.numerator, "denominator": prior.denominator,
+            "delta_pp": (value - prior_value) * 100 if evaluable and value is not None
+            and prior_value is not None else None,
+            "delta": None, "status": "ok" if evaluable else "not_evaluable"}
 
 
 def _window(window: Window) -> dict[str, str]:
@@ -275,8 +290,6 @@ def _window(window: Window) -> dict[str, str]:
 
 def _breakdowns(card: CardDefinition, params: CardParams,
                 reading: StallReading) -> dict[str, list[dict[str, Any]]]:
-    from metric_cards.evaluate import card_value
-
     column = {"carrier": 0, "last_milestone": 1}
     total = reading.denominator
     out: dict[str, list[dict[str, Any]]] = {}

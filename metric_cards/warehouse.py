@@ -1,4 +1,5 @@
-"""SQLAlchemy Core tables for the warehouse data contract (docs/data-contract.md).
+"""SQLAlchemy Core tables of the warehouse data contract, generated from its one declaration
+(``shipping_core/contract.py``; prose in docs/data-contract.md).
 
 Cards and reconciliation read only these tables and columns, so any Singer target's warehouse
 works. ``contract_tables(schema)`` binds them to a schema (``raw`` for the DuckDB loader by
@@ -7,9 +8,25 @@ default; ``None`` for SQLite or an unqualified search path).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table
+from sqlalchemy.types import TypeEngine
+
+from shipping_core.contract import CARRIERS, KINDS, SHIPMENTS, TRACKING_EVENTS, ContractTable
+
+#: contract kind -> SQLAlchemy column type (instants are time-zone-aware: UTC, never naive)
+SQL_TYPES: dict[str, Callable[[], TypeEngine]] = {
+    "string": String,
+    "timestamp": lambda: DateTime(timezone=True),
+    "date": Date,
+    "integer": Integer,
+    "boolean": Boolean,
+    "object": JSON,
+    "string_array": JSON,
+}
+assert set(SQL_TYPES) == KINDS, "every contract kind needs a SQLAlchemy type"
 
 
 @dataclass(frozen=True)
@@ -19,55 +36,14 @@ class ContractTables:
     carriers: Table
 
 
+def _table(table: ContractTable, metadata: MetaData) -> Table:
+    return Table(table.name, metadata, *(
+        Column(column.name, SQL_TYPES[column.kind](), primary_key=column.key)
+        for column in table.columns))
+
+
 def contract_tables(schema: str | None = "raw") -> ContractTables:
     """Table objects for the contract, qualified with ``schema``."""
     md = MetaData(schema=schema)
-    shipments = Table(
-        "shipments", md,
-        Column("shipment_id", String, primary_key=True),
-        Column("order_ref", String),
-        Column("carrier", String),
-        Column("carrier_name", String),
-        Column("carrier_service", String),
-        Column("tracking_number", String),
-        Column("created_at", DateTime(timezone=True)),
-        Column("shipped_at", DateTime(timezone=True)),
-        Column("origin_country", String),
-        Column("destination_country", String),
-        Column("is_return", Boolean),
-        Column("status", String),
-        Column("promised_delivery_at", DateTime(timezone=True)),
-        Column("promised_delivery_date", Date),
-        Column("delivered_at", DateTime(timezone=True)),
-        Column("is_terminal", Boolean),
-        Column("updated_at", DateTime(timezone=True)),
-        Column("raw", JSON),
-    )
-    tracking_events = Table(
-        "tracking_events", md,
-        Column("event_id", String, primary_key=True),
-        Column("shipment_id", String),
-        Column("tracking_number", String),
-        Column("carrier", String),
-        Column("occurred_at", DateTime(timezone=True)),
-        Column("shippypro_code", Integer),
-        Column("carrier_code", String),
-        Column("message", String),
-        Column("city", String),
-        Column("milestone", String),
-        Column("exception_category", String),
-        Column("exception_reason", String),
-        Column("exception_class", String),
-        Column("classified_by", String),
-        Column("taxonomy_version", String),
-        Column("synced_at", DateTime(timezone=True)),
-        Column("raw", JSON),
-    )
-    carriers = Table(
-        "carriers", md,
-        Column("carrier", String, primary_key=True),
-        Column("carrier_name", String),
-        Column("services", JSON),
-        Column("taxonomy_version", String),
-    )
-    return ContractTables(shipments, tracking_events, carriers)
+    return ContractTables(_table(SHIPMENTS, md), _table(TRACKING_EVENTS, md),
+                          _table(CARRIERS, md))

@@ -1,5 +1,5 @@
 """Shipment-by-shipment reconciliation of our exception rate against the vendor portal.
 
-Entry points: ``reconciliation.api.reconcile`` (Python) and ``metric-cards reconcile`` (CLI,
+Entry points: ``reconciliation.bridge.reconcile`` (Python) and ``metric-cards reconcile`` (CLI,
 wired from ``reconciliation.cli``). Rules are data: ``reconciliation/rules/*.yaml``.
 """

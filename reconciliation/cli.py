@@ -15,7 +15,7 @@ from metric_cards.default_as_of import resolve_as_of
 from metric_cards.params import parse_assignments
 from shipping_core.windows import zone
 
-from .api import reconcile
+from .bridge import reconcile
 from .report import render
 
 

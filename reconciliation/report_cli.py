@@ -68,13 +68,14 @@ def overrides_for(card: Any, overrides: dict[str, str], used: set[str]) -> dict[
 
 def cmd_report(args: argparse.Namespace) -> int:
     from metric_cards.cli import resolve_schema
-    from metric_cards.evaluate import evaluate, open_engine
+    from metric_cards.connection import open_engine
+    from metric_cards.evaluate import evaluate
     from metric_cards.html_report import render_html
     from metric_cards.params import parse_assignments
     from metric_cards.registry import get_card
     from shipping_core.windows import parse_instant, zone
 
-    from .api import reconcile
+    from .bridge import reconcile
 
     portal_given = bool(args.portal_export) or args.portal_rate is not None
     if portal_given != (args.portal_total is not None):

@@ -17,7 +17,7 @@ from .phrasebook import CarrierBook, Phrasebook
 from .places import Places
 from .promises import Promises, default_promises
 from .traffic import Traffic
-from .world import Shipment
+from .world import Event, Shipment
 
 DAY = 86400
 ALNUM = string.ascii_uppercase + string.digits
@@ -81,24 +81,8 @@ class ShipmentFactory:
         lane_kind = "customs" if customs else ("eu" if spec.country != "IT" else "domestic")
         est_delivery = self.promises.est_delivery(spec.carrier, book.services[service_index],
                                                   lane_kind, collected, to_address)
-        for event in journey.events:
-            if (event.truth_category is not None
-                    and rng.random() < self.traffic.portal_disagreement):
-                event.portal_category = rng.choice(
-                    self.phrasebook.portal_disagreements[event.truth_category])
-        n = len(journey.events)
-        serve_order: list[int] | None = None
-        roll = rng.random()
-        if n >= 2 and roll < self.traffic.out_of_order:
-            serve_order = list(range(n))
-            if rng.random() < 0.5:
-                serve_order.reverse()  # newest first, as some carriers list them
-            else:
-                i = rng.randrange(n - 1)
-                serve_order[i], serve_order[i + 1] = serve_order[i + 1], serve_order[i]
-        elif n >= 1 and roll < self.traffic.out_of_order + self.traffic.repeated:
-            serve_order = list(range(n))
-            serve_order.insert(rng.randrange(n + 1), rng.randrange(n))
+        self._portal_disagreements(journey.events)
+        serve_order = self._serve_order(len(journey.events))
         shipped = spec.created + rng.randint(60, 20 * 60)
         webhook_times = [shipped + rng.randint(5, 300)]
         webhook_times.extend(e.date + rng.randint(5, 400) for e in journey.events)
@@ -125,3 +109,29 @@ class ShipmentFactory:
             webhook_times=webhook_times,
             serve_order=serve_order,
         )
+
+    def _portal_disagreements(self, events: list[Event]) -> None:
+        """Give some exception events the portal's own (different) category label."""
+        rng = self.rng
+        for event in events:
+            if (event.truth_category is not None
+                    and rng.random() < self.traffic.portal_disagreement):
+                event.portal_category = rng.choice(
+                    self.phrasebook.portal_disagreements[event.truth_category])
+
+    def _serve_order(self, n: int) -> list[int] | None:
+        """The order GetTracking lists ``n`` events in: None (true order), shuffled or repeated."""
+        rng = self.rng
+        serve_order: list[int] | None = None
+        roll = rng.random()
+        if n >= 2 and roll < self.traffic.out_of_order:
+            serve_order = list(range(n))
+            if rng.random() < 0.5:
+                serve_order.reverse()  # newest first, as some carriers list them
+            else:
+                i = rng.randrange(n - 1)
+                serve_order[i], serve_order[i + 1] = serve_order[i + 1], serve_order[i]
+        elif n >= 1 and roll < self.traffic.out_of_order + self.traffic.repeated:
+            serve_order = list(range(n))
+            serve_order.insert(rng.randrange(n + 1), rng.randrange(n))
+        return serve_order

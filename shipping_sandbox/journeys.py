@@ -142,81 +142,113 @@ def build_events(rng: random.Random, book: CarrierBook, created: int, lane: Lane
                  plan: ExceptionPlan) -> Journey:
     """The full event history of one shipment (true time order), honouring ``plan``."""
     pending = choose_exceptions(rng, book, plan, lane.customs) if plan.categories else []
-    tl = _Timeline(rng, book, lane)
-    hub = rng.choice(book.hubs)
-    t = created + rng.randint(5 * MINUTE, 2 * HOUR)
-    tl.progress("info_received", t, lane.origin_city)
-    t += rng.randint(3 * HOUR, 28 * HOUR)
-    tl.progress("picked_up", t, lane.origin_city)
-    legs = 3 + rng.randrange(2) if lane.customs else (2 + rng.randrange(2) if lane.cross_border
-                                                       else 1 + rng.randrange(2))
-    transit_leg = rng.randrange(legs)
-    ended = None  # "returned" / "lost" once the journey stops heading to the recipient
-
-    def handle(phrase: Phrase, outcome: str, at: int, city: str) -> int | None:
-        """Emit the exception's aftermath; return the time transit resumes, None if it ended."""
-        nonlocal ended
-        if outcome == "lost":
-            ended = "lost"
-            return None
-        if outcome == "return":
-            r = at + rng.randint(12 * HOUR, 72 * HOUR)
-            tl.progress("returning", r, city)
-            r += rng.randint(48 * HOUR, 144 * HOUR)
-            tl.progress("returned", r, lane.origin_city)
-            ended = "returned"
-            return None
-        return at + _resume_delay(rng, phrase.klass or "conditional", outcome)
-
-    for leg in range(legs):
-        t += rng.randint(4 * HOUR, 16 * HOUR)
-        tl.progress("departed" if leg == 0 else "in_transit", t, hub)
-        if pending and pending[0][0].stage == "transit" and leg == transit_leg:
-            phrase, outcome = pending.pop(0)
-            t += rng.randint(1 * HOUR, 8 * HOUR)
-            tl.exception(phrase, t, hub)
-            resumed = handle(phrase, outcome, t, hub)
-            if resumed is None:
-                break
-            t = resumed
-            tl.progress("in_transit", t, hub)
-    if ended is None and lane.customs:
-        t += rng.randint(2 * HOUR, 12 * HOUR)
-        if pending and pending[0][0].stage == "customs":
-            phrase, outcome = pending.pop(0)
-            tl.exception(phrase, t, hub)
-            resumed = handle(phrase, outcome, t, hub)
-            if resumed is not None:
-                t = resumed
-                tl.progress("customs_cleared", t, hub)
-        else:
-            t += rng.randint(2 * HOUR, 20 * HOUR)
-            tl.progress("customs_cleared", t, hub)
-    # a transit exception that could not be placed on a leg (journey order) is dropped
-    pending = [p for p in pending if p[0].stage == "delivery"]
-    if ended is None:
-        t += rng.randint(2 * HOUR, 12 * HOUR)
-        dest = lane.destination_city
-        tl.progress("arrived", t, dest)
-        t += rng.randint(6 * HOUR, 20 * HOUR)
-        tl.progress("out_for_delivery", t, dest)
-        while ended is None:
-            t += rng.randint(1 * HOUR, 7 * HOUR)
-            if not pending:
-                tl.progress("delivered", t, dest)
-                ended = "delivered"
-                break
-            phrase, outcome = pending.pop(0)
-            tl.exception(phrase, t, dest)
-            resumed = handle(phrase, outcome, t, dest)
-            if resumed is None:
-                break
-            t = resumed
-            tl.progress("out_for_delivery", t, dest)
-    journey = Journey(tl.events, tl.stages, ended == "delivered", ended == "returned",
+    trip = _Trip(rng, _Timeline(rng, book, lane), lane, rng.choice(book.hubs), pending)
+    trip.first_mile(created)
+    trip.transit_legs()
+    trip.customs()
+    trip.last_mile()
+    ended = trip.ended
+    journey = Journey(trip.tl.events, trip.tl.stages, ended == "delivered", ended == "returned",
                       ended == "lost")
     _apply_timing(rng, journey, created, plan)
     return journey
+
+
+class _Trip:
+    """One shipment's way from label to its end, stage by stage (draws from ``rng`` in order).
+
+    ``t`` is the running clock; ``ended`` becomes ``delivered``, ``returned`` or ``lost``.
+    """
+
+    def __init__(self, rng: random.Random, tl: _Timeline, lane: Lane, hub: str,
+                 pending: list[tuple[Phrase, str]]) -> None:
+        self.rng, self.tl, self.lane, self.hub, self.pending = rng, tl, lane, hub, pending
+        self.t = 0
+        self.ended: str | None = None
+
+    def first_mile(self, created: int) -> None:
+        rng = self.rng
+        self.t = created + rng.randint(5 * MINUTE, 2 * HOUR)
+        self.tl.progress("info_received", self.t, self.lane.origin_city)
+        self.t += rng.randint(3 * HOUR, 28 * HOUR)
+        self.tl.progress("picked_up", self.t, self.lane.origin_city)
+
+    def transit_legs(self) -> None:
+        """Hub to hub; a transit exception, if planned, on one leg chosen at random."""
+        rng, lane = self.rng, self.lane
+        legs = 3 + rng.randrange(2) if lane.customs else (2 + rng.randrange(2) if lane.cross_border
+                                                           else 1 + rng.randrange(2))
+        transit_leg = rng.randrange(legs)
+        for leg in range(legs):
+            self.t += rng.randint(4 * HOUR, 16 * HOUR)
+            self.tl.progress("departed" if leg == 0 else "in_transit", self.t, self.hub)
+            if self.pending and self.pending[0][0].stage == "transit" and leg == transit_leg:
+                phrase, outcome = self.pending.pop(0)
+                self.t += rng.randint(1 * HOUR, 8 * HOUR)
+                self.tl.exception(phrase, self.t, self.hub)
+                resumed = self._aftermath(phrase, outcome, self.hub)
+                if resumed is None:
+                    break
+                self.t = resumed
+                self.tl.progress("in_transit", self.t, self.hub)
+
+    def customs(self) -> None:
+        """Clearance on a customs lane, with a customs exception first when one is planned."""
+        rng = self.rng
+        if self.ended is not None or not self.lane.customs:
+            return
+        self.t += rng.randint(2 * HOUR, 12 * HOUR)
+        if self.pending and self.pending[0][0].stage == "customs":
+            phrase, outcome = self.pending.pop(0)
+            self.tl.exception(phrase, self.t, self.hub)
+            resumed = self._aftermath(phrase, outcome, self.hub)
+            if resumed is not None:
+                self.t = resumed
+                self.tl.progress("customs_cleared", self.t, self.hub)
+        else:
+            self.t += rng.randint(2 * HOUR, 20 * HOUR)
+            self.tl.progress("customs_cleared", self.t, self.hub)
+
+    def last_mile(self) -> None:
+        """Arrival, delivery attempts (one per remaining delivery exception), then delivered."""
+        rng = self.rng
+        # a transit exception that could not be placed on a leg (journey order) is dropped
+        self.pending = [p for p in self.pending if p[0].stage == "delivery"]
+        if self.ended is not None:
+            return
+        self.t += rng.randint(2 * HOUR, 12 * HOUR)
+        dest = self.lane.destination_city
+        self.tl.progress("arrived", self.t, dest)
+        self.t += rng.randint(6 * HOUR, 20 * HOUR)
+        self.tl.progress("out_for_delivery", self.t, dest)
+        while self.ended is None:
+            self.t += rng.randint(1 * HOUR, 7 * HOUR)
+            if not self.pending:
+                self.tl.progress("delivered", self.t, dest)
+                self.ended = "delivered"
+                break
+            phrase, outcome = self.pending.pop(0)
+            self.tl.exception(phrase, self.t, dest)
+            resumed = self._aftermath(phrase, outcome, dest)
+            if resumed is None:
+                break
+            self.t = resumed
+            self.tl.progress("out_for_delivery", self.t, dest)
+
+    def _aftermath(self, phrase: Phrase, outcome: str, city: str) -> int | None:
+        """Emit the exception's aftermath; return the time transit resumes, None if it ended."""
+        rng, at = self.rng, self.t
+        if outcome == "lost":
+            self.ended = "lost"
+            return None
+        if outcome == "return":
+            r = at + rng.randint(12 * HOUR, 72 * HOUR)
+            self.tl.progress("returning", r, city)
+            r += rng.randint(48 * HOUR, 144 * HOUR)
+            self.tl.progress("returned", r, self.lane.origin_city)
+            self.ended = "returned"
+            return None
+        return at + _resume_delay(rng, phrase.klass or "conditional", outcome)
 
 
 def _apply_timing(rng: random.Random, journey: Journey, created: int, plan: ExceptionPlan) -> None:

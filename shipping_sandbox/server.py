@@ -247,14 +247,16 @@ async def _apply_fault(rule: FaultRule, state: SandboxState, method: str, params
     return _json_response(body.replace(b":", b"=", 1) + b"<!-- upstream error -->")
 
 
-def create_app(world: World, *, api_key: str, now: int | None = None,
-               rate_limit: float | None = None, latency_ms: float = 0,
-               faults: list[dict] | None = None) -> Starlette:
-    """The sandbox ASGI app for ``world``; ``now=None`` follows the wall clock."""
-    state = SandboxState(world, api_key, now, rate_limit, latency_ms,
-                         FaultBook.parse(faults) if faults else None)
+class _Endpoints:
+    """The sandbox's HTTP endpoints over one ``SandboxState``: the API and its test controls."""
 
-    async def api(request: Request) -> Response:
+    def __init__(self, world: World, state: SandboxState) -> None:
+        self.world = world
+        self.state = state
+
+    async def api(self, request: Request) -> Response:
+        """POST a ShippyPro call: auth, counting, latency, rate limit, faults, then dispatch."""
+        state = self.state
         if not state.authorised(request.headers.get("authorization")):
             state.stats.unauthorized += 1
             return _json_response(business_error("Unauthorized: invalid or missing API key"),
@@ -297,12 +299,16 @@ def create_app(world: World, *, api_key: str, now: int | None = None,
             stats.errors += 1
         return _json_response(body)
 
-    async def health(request: Request) -> Response:
+    async def health(self, request: Request) -> Response:
+        """Scenario, seed, shipment count and the sandbox clock."""
+        world = self.world
         return _json_response(dumps({"status": "ok", "scenario": world.scenario,
                                      "seed": world.seed, "shipments": len(world.shipments),
-                                     "now": state.now()}))
+                                     "now": self.state.now()}))
 
-    async def clock(request: Request) -> Response:
+    async def clock(self, request: Request) -> Response:
+        """Read, fix, advance or free the sandbox clock."""
+        state = self.state
         if request.method == "POST":
             try:
                 body = json.loads(await request.body() or b"{}")
@@ -320,7 +326,9 @@ def create_app(world: World, *, api_key: str, now: int | None = None,
                 return _json_response(dumps({"error": f"clock: {exc}"}), 400)
         return _json_response(dumps({"now": state.now(), "live": state.fixed_now is None}))
 
-    async def faults_endpoint(request: Request) -> Response:
+    async def faults(self, request: Request) -> Response:
+        """List, add, replace or clear fault rules."""
+        state = self.state
         if request.method == "DELETE":
             state.faults.install([], replace=True)
         elif request.method == "POST":
@@ -334,7 +342,9 @@ def create_app(world: World, *, api_key: str, now: int | None = None,
             state.faults.install(rules, replace=replace)
         return _json_response(dumps({"faults": [r.describe() for r in state.faults.rules]}))
 
-    async def rate_limit_endpoint(request: Request) -> Response:
+    async def rate_limit(self, request: Request) -> Response:
+        """Set or lift the token-bucket rate limit."""
+        state = self.state
         try:
             body = json.loads(await request.body() or b"{}")
             rate = body.get("rate") if isinstance(body, dict) else None
@@ -343,23 +353,35 @@ def create_app(world: World, *, api_key: str, now: int | None = None,
             return _json_response(dumps({"error": f"rate: {exc}"}), 400)
         return _json_response(dumps({"rate": state.limiter.rate if state.limiter else None}))
 
-    async def stats(request: Request) -> Response:
+    async def stats(self, request: Request) -> Response:
+        """Request counters."""
+        state = self.state
         return _json_response(dumps(state.stats.as_dict()))
 
-    async def stats_reset(request: Request) -> Response:
+    async def stats_reset(self, request: Request) -> Response:
+        """Reset and return the request counters."""
+        state = self.state
         state.stats.reset()
         return _json_response(dumps(state.stats.as_dict()))
 
+
+def create_app(world: World, *, api_key: str, now: int | None = None,
+               rate_limit: float | None = None, latency_ms: float = 0,
+               faults: list[dict] | None = None) -> Starlette:
+    """The sandbox ASGI app for ``world``; ``now=None`` follows the wall clock."""
+    state = SandboxState(world, api_key, now, rate_limit, latency_ms,
+                         FaultBook.parse(faults) if faults else None)
+    endpoints = _Endpoints(world, state)
     app = Starlette(routes=[
-        Route("/api", api, methods=["POST"]),
-        Route("/api/v1", api, methods=["POST"]),
-        Route("/", api, methods=["POST"]),
-        Route("/health", health, methods=["GET"]),
-        Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
-        Route("/_sandbox/faults", faults_endpoint, methods=["GET", "POST", "DELETE"]),
-        Route("/_sandbox/rate-limit", rate_limit_endpoint, methods=["POST"]),
-        Route("/_sandbox/stats", stats, methods=["GET"]),
-        Route("/_sandbox/stats/reset", stats_reset, methods=["POST"]),
+        Route("/api", endpoints.api, methods=["POST"]),
+        Route("/api/v1", endpoints.api, methods=["POST"]),
+        Route("/", endpoints.api, methods=["POST"]),
+        Route("/health", endpoints.health, methods=["GET"]),
+        Route("/_sandbox/clock", endpoints.clock, methods=["GET", "POST"]),
+        Route("/_sandbox/faults", endpoints.faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/rate-limit", endpoints.rate_limit, methods=["POST"]),
+        Route("/_sandbox/stats", endpoints.stats, methods=["GET"]),
+        Route("/_sandbox/stats/reset", endpoints.stats_reset, methods=["POST"]),
     ])
     app.state.sandbox = state
     return app

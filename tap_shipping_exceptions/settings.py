@@ -1,7 +1,11 @@
-"""The tap's settings: JSON Schema (for ``--about`` and the SDK's validation) and a checker.
+"""The tap's settings: one JSON Schema holding every rule, and the typed ``Settings``.
 
-``check_settings`` turns a config mapping into a typed ``Settings`` or raises ``SettingsError``
-naming the setting and what was expected. It runs before any request is made.
+``CONFIG_SCHEMA`` states each setting's type and constraints (minimum, pattern, allowed values);
+the SDK checks it when the tap starts (``tap.py``) and ``check_settings`` checks it again for a
+config given directly, with the same messages (``setting_problems``): each names the setting and
+what was expected, and never shows a secret's value. ``check_settings`` adds only what a JSON
+Schema cannot say: ``start_date`` read as an instant, and that there is something to sync (ids,
+an archive matching files, or work in state). It runs before any request is made.
 """
 
 from __future__ import annotations
@@ -9,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
+from jsonschema import Draft7Validator, ValidationError
 from singer_sdk import typing as th
 
 from tap_shipping_exceptions.client import DEFAULT_API_URL
@@ -23,12 +27,18 @@ DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_MAX_FAILED_RUNS = 3
 MALFORMED_POLICIES = ("fail", "skip")
+#: http or https, any case, with a host (the empty string means the default URL)
+API_URL_PATTERN = r"^([hH][tT][tT][pP][sS]?://[^/?#]+.*)?$"
+#: at least one character that is not white space
+NOT_BLANK = r"\S"
 
 CONFIG_SCHEMA = th.PropertiesList(
-    th.Property("api_key", th.StringType, required=True, secret=True, title="API key",
+    th.Property("api_key", th.StringType(pattern=NOT_BLANK), required=True, secret=True,
+                title="API key",
                 description="ShippyPro API key (sent as the HTTP Basic username with an empty "
                             "password). Never logged."),
-    th.Property("api_url", th.StringType, default=DEFAULT_API_URL, title="API URL",
+    th.Property("api_url", th.StringType(pattern=API_URL_PATTERN), default=DEFAULT_API_URL,
+                title="API URL",
                 description="ShippyPro API endpoint (http or https); point it at the sandbox "
                             "for tests and demos."),
     th.Property("webhook_archive", th.StringType, title="Webhook archive",
@@ -36,32 +46,35 @@ CONFIG_SCHEMA = th.PropertiesList(
                             "(ORDER_SHIPPED, TRACKING_UPDATE) used to discover OrderIDs. Files "
                             "are read in sorted order; only lines added since the last run are "
                             "read."),
-    th.Property("order_ids", th.ArrayType(th.IntegerType), title="Order IDs",
+    th.Property("order_ids", th.ArrayType(th.IntegerType(minimum=1)), title="Order IDs",
                 description="ShippyPro OrderIDs to fetch explicitly (backfills); integers."),
     th.Property("start_date", th.DateTimeType, title="Start date",
                 description="Skip (do not emit) shipments whose label was created before this "
                             "instant (ISO 8601)."),
-    th.Property("active_window_days", th.IntegerType, default=DEFAULT_ACTIVE_WINDOW_DAYS,
+    th.Property("active_window_days", th.IntegerType(minimum=1), default=DEFAULT_ACTIVE_WINDOW_DAYS,
                 title="Active window (days)",
                 description="A non-terminal shipment is re-polled with GetTracking until it is "
                             "terminal or was created more than this many days ago (wall "
                             "clock). Also how long terminal ids are remembered."),
-    th.Property("max_concurrency", th.IntegerType, default=DEFAULT_MAX_CONCURRENCY,
+    th.Property("max_concurrency", th.IntegerType(minimum=1), default=DEFAULT_MAX_CONCURRENCY,
                 title="Max concurrency",
                 description="Parallel API calls (worker threads sharing one connection pool)."),
-    th.Property("carrier_aliases", th.ObjectType(additional_properties=th.StringType),
+    th.Property("carrier_aliases",
+                th.ObjectType(additional_properties=th.StringType(pattern=NOT_BLANK)),
                 title="Carrier aliases",
                 description="Optional overrides from a carrier name as ShippyPro spells it to "
                             "a normalised carrier key, e.g. {\"Corriere Rossi\": \"rossi\"}."),
-    th.Property("request_timeout", th.NumberType, default=DEFAULT_REQUEST_TIMEOUT,
+    th.Property("request_timeout", th.NumberType(exclusive_minimum=0),
+                default=DEFAULT_REQUEST_TIMEOUT,
                 title="Request timeout (s)",
                 description="Tuning: seconds to wait for one API response before retrying."),
-    th.Property("max_retries", th.IntegerType, default=DEFAULT_MAX_RETRIES, title="Max retries",
+    th.Property("max_retries", th.IntegerType(minimum=0), default=DEFAULT_MAX_RETRIES,
+                title="Max retries",
                 description="Tuning: retries per call on 429/5xx/timeouts/connection errors/"
                             "unreadable bodies (exponential backoff with jitter, Retry-After "
                             "honoured). A shipment still failing is skipped with a WARNING and "
                             "retried on the next run."),
-    th.Property("max_failed_runs", th.IntegerType, default=DEFAULT_MAX_FAILED_RUNS,
+    th.Property("max_failed_runs", th.IntegerType(minimum=1), default=DEFAULT_MAX_FAILED_RUNS,
                 title="Max failed runs per shipment",
                 description="A shipment whose response cannot be turned into records (a hostile "
                             "or malformed value) is skipped with a WARNING naming its OrderID "
@@ -95,21 +108,81 @@ class Settings:
     max_failed_runs: int = DEFAULT_MAX_FAILED_RUNS
 
 
-def _positive_int(config: dict[str, Any], name: str, default: int, *, minimum: int) -> int:
-    value = config.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SettingsError(f"Setting '{name}': expected an integer >= {minimum}, got {value!r}")
-    return value
+#: what a setting's value must be, in words, where its schema says it by a pattern or a shape
+EXPECTED = {
+    "api_key": "a non-empty ShippyPro API key",
+    "api_url": f"an http(s) URL such as {DEFAULT_API_URL}",
+    "webhook_archive": "a path or glob string",
+    "order_ids": "a list of integers",
+    "start_date": "an ISO 8601 date or date-time",
+    "carrier_aliases": "an object mapping carrier names to non-empty carrier keys",
+}
+#: a JSON type in words
+KIND_WORDS = {"integer": "an integer", "number": "a number", "string": "a string",
+              "boolean": "true or false", "array": "a list", "object": "an object"}
+#: the same, for one item of a list setting
+ITEM_EXPECTED = {"order_ids": "a positive integer OrderID"}
+
+_VALIDATOR = Draft7Validator(CONFIG_SCHEMA)
+
+
+def _expected(error: ValidationError, spec: dict[str, Any]) -> str:
+    """What the schema asked for, in words, from the failing keyword or the phrase tables."""
+    keyword, bound = error.validator, error.validator_value
+    kind = "an integer" if "integer" in spec.get("type", []) else "a number"
+    if keyword == "minimum":
+        return f"{kind} >= {bound}"
+    if keyword == "exclusiveMinimum":
+        return f"{kind} > {bound}"
+    if keyword == "enum":
+        return f"one of {tuple(bound)}"
+    if keyword == "type" and error.path and len(error.path) == 1:
+        wanted = [KIND_WORDS.get(t, t) for t in spec.get("type", []) if t != "null"]
+        return EXPECTED.get(str(error.path[0]), " or ".join(wanted))
+    return EXPECTED.get(str(error.path[0]), "a value matching the schema") if error.path else (
+        "a value matching the schema")
+
+
+def describe_problem(error: ValidationError, schema: dict[str, Any]) -> str:
+    """``Setting 'name': expected …, got …`` for one schema error; a secret's value never shown.
+
+    An error inside a list setting names the item; inside an object setting, the setting.
+    """
+    if not error.path:  # a required setting missing: the keyword names it in its message
+        name = error.message.split("'")[1] if "'" in error.message else "?"
+        return f"Setting '{name}': expected {EXPECTED.get(name, 'a value')}, got nothing"
+    name = str(error.path[0])
+    spec = schema.get("properties", {}).get(name, {})
+    if spec.get("secret"):
+        return (f"Setting '{name}': invalid value (not shown: secret); expected "
+                f"{EXPECTED.get(name, 'a value matching the schema')}")
+    if len(error.path) == 2 and isinstance(error.path[1], int):
+        item_spec = spec.get("items", {})
+        expected = ITEM_EXPECTED.get(name) or _expected(error, item_spec)
+        return f"Setting '{name}': item {error.path[1]} expected {expected}, got {error.instance!r}"
+    if len(error.path) > 1:
+        return f"Setting '{name}': expected {EXPECTED.get(name, 'a valid value')}, got " \
+               f"{error.instance!r} at {'.'.join(str(p) for p in error.path)}"
+    return f"Setting '{name}': expected {_expected(error, spec)}, got {error.instance!r}"
+
+
+def setting_problems(config: dict[str, Any]) -> list[str]:
+    """Every way ``config`` breaks ``CONFIG_SCHEMA``, in setting order, one message each."""
+    order = list(CONFIG_SCHEMA["properties"])
+    errors = sorted(_VALIDATOR.iter_errors(config), key=lambda e: (
+        order.index(e.path[0]) if e.path and e.path[0] in order else -1, list(e.path)))
+    return [describe_problem(error, CONFIG_SCHEMA) for error in errors]
+
+
+def _setting(config: dict[str, Any], name: str, default: Any) -> Any:
+    """The configured value; the default when the setting is absent, null or empty."""
+    value = config.get(name)
+    return default if value is None or value == "" else value
 
 
 def _parse_start_date(value: Any) -> int | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str):
-        raise SettingsError(f"Setting 'start_date': expected an ISO 8601 date or date-time, got "
-                            f"{value!r}")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -122,64 +195,37 @@ def _parse_start_date(value: Any) -> int | None:
 
 def check_settings(config: dict[str, Any], *, state_has_work: bool = False) -> Settings:
     """Validate every setting; raise ``SettingsError`` naming the first bad one."""
-    api_key = config.get("api_key")
-    if not isinstance(api_key, str) or not api_key.strip():
-        raise SettingsError("Setting 'api_key': a non-empty ShippyPro API key is required")
-    api_url = config.get("api_url") or DEFAULT_API_URL
-    parsed = urlparse(api_url) if isinstance(api_url, str) else None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise SettingsError(f"Setting 'api_url': expected an http(s) URL such as "
-                            f"{DEFAULT_API_URL}, got {api_url!r}")
-    raw_ids = config.get("order_ids") or []
-    if not isinstance(raw_ids, list | tuple):
-        raise SettingsError(f"Setting 'order_ids': expected a list of integers, got {raw_ids!r}")
-    order_ids = []
-    for index, value in enumerate(raw_ids):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise SettingsError(f"Setting 'order_ids': item {index} expected a positive integer "
-                                f"OrderID, got {value!r}")
-        order_ids.append(value)
-    aliases = config.get("carrier_aliases") or {}
-    if not isinstance(aliases, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in aliases.items()
-    ):
-        raise SettingsError("Setting 'carrier_aliases': expected an object mapping carrier names "
-                            f"to non-empty carrier keys, got {aliases!r}")
-    policy = config.get("webhook_errors") or "fail"
-    if policy not in MALFORMED_POLICIES:
-        raise SettingsError(f"Setting 'webhook_errors': expected one of {MALFORMED_POLICIES}, "
-                            f"got {policy!r}")
-    timeout = config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise SettingsError(f"Setting 'request_timeout': expected a number of seconds > 0, got "
-                            f"{timeout!r}")
-    archive = config.get("webhook_archive") or None
-    if archive is not None and not isinstance(archive, str):
-        raise SettingsError(f"Setting 'webhook_archive': expected a path or glob string, got "
-                            f"{archive!r}")
+    problems = setting_problems(config)
+    if problems:
+        raise SettingsError(problems[0])
     settings = Settings(
-        api_key=api_key,
-        api_url=api_url,
-        webhook_archive=archive,
-        order_ids=tuple(order_ids),
+        api_key=config["api_key"],
+        api_url=_setting(config, "api_url", DEFAULT_API_URL),
+        webhook_archive=_setting(config, "webhook_archive", None),
+        order_ids=tuple(int(i) for i in config.get("order_ids") or ()),
         start_date=_parse_start_date(config.get("start_date")),
-        active_window_days=_positive_int(config, "active_window_days",
-                                         DEFAULT_ACTIVE_WINDOW_DAYS, minimum=1),
-        max_concurrency=_positive_int(config, "max_concurrency", DEFAULT_MAX_CONCURRENCY,
-                                      minimum=1),
-        carrier_aliases=dict(aliases),
-        request_timeout=float(timeout),
-        max_retries=_positive_int(config, "max_retries", DEFAULT_MAX_RETRIES, minimum=0),
-        webhook_errors=policy,
-        max_failed_runs=_positive_int(config, "max_failed_runs", DEFAULT_MAX_FAILED_RUNS,
-                                      minimum=1),
+        active_window_days=int(_setting(config, "active_window_days",
+                                        DEFAULT_ACTIVE_WINDOW_DAYS)),
+        max_concurrency=int(_setting(config, "max_concurrency", DEFAULT_MAX_CONCURRENCY)),
+        carrier_aliases=dict(config.get("carrier_aliases") or {}),
+        request_timeout=float(_setting(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT)),
+        max_retries=int(_setting(config, "max_retries", DEFAULT_MAX_RETRIES)),
+        webhook_errors=_setting(config, "webhook_errors", "fail"),
+        max_failed_runs=int(_setting(config, "max_failed_runs", DEFAULT_MAX_FAILED_RUNS)),
     )
-    if not settings.order_ids and not state_has_work:
-        if archive is None:
-            raise SettingsError("Setting 'webhook_archive': nothing to sync: set webhook_archive "
-                                "(a path or glob of webhook deliveries) or order_ids, or run with "
-                                "state from an earlier sync")
-        if not archive_files(archive):
-            raise SettingsError(f"Setting 'webhook_archive': {archive!r} matches no file, and "
-                                "there are no order_ids and no active shipments in state")
+    _check_something_to_sync(settings, state_has_work)
     return settings
+
+
+def _check_something_to_sync(settings: Settings, state_has_work: bool) -> None:
+    """Ids, an archive matching files, or active shipments in state: else nothing to do."""
+    archive = settings.webhook_archive
+    if settings.order_ids or state_has_work:
+        return
+    if archive is None:
+        raise SettingsError("Setting 'webhook_archive': nothing to sync: set webhook_archive "
+                            "(a path or glob of webhook deliveries) or order_ids, or run with "
+                            "state from an earlier sync")
+    if not archive_files(archive):
+        raise SettingsError(f"Setting 'webhook_archive': {archive!r} matches no file, and "
+                            "there are no order_ids and no active shipments in state")

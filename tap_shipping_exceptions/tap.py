@@ -21,7 +21,12 @@ from tap_shipping_exceptions import sdk_private
 from tap_shipping_exceptions.client import ShippyProClient
 from tap_shipping_exceptions.errors import redact_value
 from tap_shipping_exceptions.output import BufferedMsgSpecWriter, LeanStateWriter
-from tap_shipping_exceptions.settings import CONFIG_SCHEMA, Settings, check_settings
+from tap_shipping_exceptions.settings import (
+    CONFIG_SCHEMA,
+    Settings,
+    check_settings,
+    describe_problem,
+)
 from tap_shipping_exceptions.state import TapBookkeeping
 from tap_shipping_exceptions.streams import CarriersStream, ShipmentsStream, TrackingEventsStream
 from tap_shipping_exceptions.sync_run import SyncRun
@@ -58,25 +63,18 @@ class TapShippingExceptions(Tap):
         sdk_private.install_state_writer(self, LeanStateWriter(self.message_writer))
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """The SDK's schema check, with secret settings never echoed: an error about a secret
-        setting names it and what was expected but not its value (a non-string ``api_key``
-        would otherwise be printed), and every other message is scrubbed of secret values."""
+        """The SDK's schema check with the settings' own messages (``settings.describe_problem``:
+        the setting, what was expected; a secret setting's value never shown), every message
+        also scrubbed of secret values."""
         schema = self.config_jsonschema
         self.append_builtin_config(schema)
         secrets = [name for name, spec in schema.get("properties", {}).items()
                    if isinstance(spec, dict) and spec.get("secret")]
         errors = []
         for error in JSONSchemaValidator(schema).iter_errors(dict(self._config)):
-            name = error.absolute_path[0] if error.absolute_path else None
-            if name in secrets:
-                spec = schema["properties"][name]
-                kinds = spec.get("type") or "a value matching the schema"
-                expected = " or ".join(kinds) if isinstance(kinds, list) else kinds
-                errors.append(f"Setting '{name}': invalid value (not shown: secret); expected "
-                              f"{expected}")
-                continue
-            message = error.message
-            for secret in secrets:
+            message = describe_problem(error, schema)  # a secret's own value is never in it
+            about_secret = bool(error.absolute_path) and error.absolute_path[0] in secrets
+            for secret in [] if about_secret else secrets:
                 message = redact_value(message, self._config.get(secret))
             where = "".join(f"[{index!r}]" for index in error.absolute_path)
             errors.append(f"{message} in config{where}" if where else message)

@@ -48,6 +48,23 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def _read_body(request: Request, config: ReceiverConfig) -> bytes | JSONResponse:
+    """The body within the size and time limits, or the response refusing it (408, 413)."""
+    try:
+        return await asyncio.wait_for(read_limited(request, config.max_body_bytes),
+                                      config.body_timeout)
+    except TimeoutError:
+        log.warning("rejected delivery from %s: body not received within %.0f s",
+                    _client(request), config.body_timeout)
+        return JSONResponse({"error": f"body not received within {config.body_timeout:g} "
+                                      "s"}, status_code=408, headers={"Connection": "close"})
+    except BodyTooLarge as exc:
+        log.warning("rejected delivery from %s: body over %d bytes", _client(request),
+                    exc.limit)
+        return JSONResponse({"error": f"body larger than {exc.limit} bytes"},
+                            status_code=413, headers={"Connection": "close"})
+
+
 def create_app(config: ReceiverConfig) -> Starlette:
     """Build the app around an already started ``ArchiveWriter`` (closed on shutdown)."""
 
@@ -58,19 +75,9 @@ def create_app(config: ReceiverConfig) -> Starlette:
             log.warning("rejected delivery from %s: %s", _client(request), why)
             return JSONResponse({"error": "unauthorized"}, status_code=401,
                                 headers={"WWW-Authenticate": 'Basic realm="shipping-webhooks"'})
-        try:
-            raw = await asyncio.wait_for(read_limited(request, config.max_body_bytes),
-                                         config.body_timeout)
-        except TimeoutError:
-            log.warning("rejected delivery from %s: body not received within %.0f s",
-                        _client(request), config.body_timeout)
-            return JSONResponse({"error": f"body not received within {config.body_timeout:g} "
-                                          "s"}, status_code=408, headers={"Connection": "close"})
-        except BodyTooLarge as exc:
-            log.warning("rejected delivery from %s: body over %d bytes", _client(request),
-                        exc.limit)
-            return JSONResponse({"error": f"body larger than {exc.limit} bytes"},
-                                status_code=413, headers={"Connection": "close"})
+        raw = await _read_body(request, config)
+        if isinstance(raw, JSONResponse):
+            return raw
         try:
             delivery = parse_delivery(raw)
         except InvalidDelivery as exc:

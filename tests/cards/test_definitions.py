@@ -175,3 +175,32 @@ def test_unknown_sibling_is_rejected(tmp_path):
     with pytest.raises(CardDefinitionError, match=r"siblings\[12\]\.card: unknown card "
                                                   r"'no_such_card'"):
         load_directory(tmp_path)
+
+
+def test_every_semantic_problem_is_reported_with_its_location(tmp_path):
+    """Semantic validation does not stop at the first problem: each is named with its line."""
+
+    def three_problems(d):
+        d["time"].update(timezone="Mars/Base")
+        d.update(thresholds={"warn_above": 0.05, "critical_above": 0.03})
+        d["breakdowns"].append(dict(d["breakdowns"][1]))
+
+    data = copy.deepcopy(BASE)
+    three_problems(data)
+    path = write(tmp_path, data, "exception_rate.yaml")
+    with pytest.raises(CardDefinitionError) as info:
+        load_definition(path)
+    found = info.value.problems
+    assert [loc for loc, _, _ in found] == ["time.timezone", "thresholds.warn_above",
+                                            "breakdowns[2].id"]
+    assert all(isinstance(line, int) and line > 1 for _, _, line in found)
+    text = path.read_text().splitlines()
+    assert "timezone" in text[found[0][2] - 1] and "warn_above" in text[found[1][2] - 1]
+    message = str(info.value)
+    assert message.startswith(f"{path}:{found[0][2]}: at time.timezone: unknown time zone")
+    assert f"\n  and {path}:{found[2][2]}: at breakdowns[2].id: duplicate breakdown id" in message
+
+
+def test_one_problem_has_one_line(tmp_path):
+    msg = error_for(tmp_path, lambda d: d.update(kind="count"))
+    assert "\n" not in msg

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.dialects import postgresql
 
-from metric_cards.evaluate import aggregate_query, card_windows
 from metric_cards.params import resolve
+from metric_cards.query import aggregate_query, card_windows
 from metric_cards.registry import get_card, packaged_cards
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from metric_cards.connection import open_engine
 from metric_cards.evaluate import evaluate
 from metric_cards.registry import packaged_cards
-from reconciliation.api import reconcile
+from reconciliation.bridge import reconcile
 from shipping_core.windows import parse_instant
 from tests.support.meltano_project import install_plugin, meltano_lock
 

@@ -14,8 +14,8 @@ import duckdb
 import pytest
 from sqlalchemy.engine import Engine
 
-from metric_cards.evaluate import open_engine
-from reconciliation.api import reconcile
+from metric_cards.connection import open_engine
+from reconciliation.bridge import reconcile
 from shipping_core.windows import parse_instant
 
 from .conftest import AS_OF, BIN, MeltanoProject, cli_json, emitted_records, run

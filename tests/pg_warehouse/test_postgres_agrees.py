@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine
 
 from metric_cards.evaluate import evaluate
 from metric_cards.registry import packaged_cards
-from reconciliation.api import reconcile
+from reconciliation.bridge import reconcile
 
 from .builder import build_postgres
 from .server import scratch_database

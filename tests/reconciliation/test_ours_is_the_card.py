@@ -16,7 +16,7 @@ from cards.test_backends_agree import seeded_rows
 from cards.warehouses import build
 
 from metric_cards.evaluate import evaluate
-from reconciliation.api import reconcile
+from reconciliation.bridge import reconcile
 from shipping_core.windows import parse_instant
 
 AS_OF = parse_instant("2026-03-12T08:00:00Z")

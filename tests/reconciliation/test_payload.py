@@ -9,7 +9,7 @@ import pytest
 
 from metric_cards.cli import main as metric_cards_main
 from metric_cards.evaluate import evaluate
-from reconciliation.api import reconcile
+from reconciliation.bridge import reconcile
 
 from .warehouse_builder import Warehouse, utc, write_export
 

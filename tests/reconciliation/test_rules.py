@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciliation.api import reconcile
+from reconciliation.bridge import reconcile
 
 from .warehouse_builder import Warehouse, utc, write_export
 

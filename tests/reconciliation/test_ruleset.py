@@ -54,7 +54,7 @@ def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
 
 def test_a_ruleset_without_a_rule_leaves_its_shipments_unexplained(warehouse, tmp_path: Path
                                                                    ) -> None:
-    from reconciliation.api import reconcile
+    from reconciliation.bridge import reconcile
 
     from .warehouse_builder import utc, write_export
 

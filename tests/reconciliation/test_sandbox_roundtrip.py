@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciliation.api import reconcile
+from reconciliation.bridge import reconcile
 from shipping_sandbox.portal import write_portal_export
 
 from .warehouse_builder import Warehouse, utc

@@ -65,6 +65,33 @@ def test_sdk_schema_rejects_non_integer_order_ids() -> None:
 
 
 def test_tap_fails_before_any_request(api: FakeShippyPro, base_config: dict) -> None:
-    with pytest.raises(SettingsError, match="max_concurrency"):
+    """The config schema holds the rule, so the tap refuses the setting as it starts."""
+    with pytest.raises(ConfigValidationError) as info:
         run_tap({**base_config, "order_ids": [1], "max_concurrency": 0}, tap_class=NoSleepTap)
+    assert ("Setting 'max_concurrency': expected an integer >= 1, got 0 in "
+            "config['max_concurrency']") in info.value.errors
     assert api.calls == []
+
+
+@pytest.mark.parametrize("override", [
+    {"api_url": "ftp://example.com/api"}, {"order_ids": [1, 0]}, {"request_timeout": 0},
+    {"carrier_aliases": {"Rossi": " "}}, {"max_failed_runs": 0}, {"api_key": " "},
+])
+def test_the_tap_and_check_settings_apply_the_same_rules(override: dict) -> None:
+    """One rule set: the SDK's check at start-up and ``check_settings`` give the same message."""
+    config = {"api_key": "sk_test_0123456789", "order_ids": [1], **override}
+    with pytest.raises(SettingsError) as direct:
+        check_settings(config)
+    with pytest.raises(ConfigValidationError) as started:
+        NoSleepTap(config=config)
+    assert any(error.startswith(str(direct.value)) for error in started.value.errors)
+
+
+def test_accepted_values_pass_both_checks() -> None:
+    config = {"api_key": "k", "order_ids": [7], "api_url": "HTTP://127.0.0.1:9/api",
+              "request_timeout": 0.5, "max_retries": 0, "carrier_aliases": {"Rossi": "rossi"},
+              "webhook_errors": "skip", "start_date": "2026-01-01"}
+    settings = check_settings(config)
+    assert (settings.api_url, settings.request_timeout, settings.max_retries) == (
+        "HTTP://127.0.0.1:9/api", 0.5, 0)
+    NoSleepTap(config=config)

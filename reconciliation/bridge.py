@@ -1,4 +1,4 @@
-"""``reconcile``: our Exception Rate vs the vendor portal's, shipment by shipment, as one payload.
+"""``reconcile``: the bridge from our Exception Rate to the vendor portal's, shipment by shipment.
 
 With the portal's export, every shipment counted by one side only (or under another category) is
 attributed to exactly one rule of the rule set or to ``unexplained``, and the per-rule moves add
@@ -39,6 +39,42 @@ log = logging.getLogger(__name__)
 def _window(window: Window) -> dict[str, str]:
     return {**window.as_payload(), "timezone": window.timezone,
             "first_day": window.first_day.isoformat(), "last_day": window.last_day.isoformat()}
+
+
+class _ExportTally:
+    """Running counts of the export bridge: both sides' figures and each rule's moves."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.cat_moves: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.car_moves: dict[str, dict[str, list[int]]] = defaultdict(
+            lambda: defaultdict(lambda: [0, 0]))
+        self.ours_num = self.ours_den = self.modelled_den = 0
+        self.ours_cat: dict[str, int] = defaultdict(int)
+        self.carriers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def count(self, carrier: str, ours: Status, final: Status, actual: Status) -> None:
+        """One shipment on our side, the modelled portal view and the portal's export."""
+        self.ours_num += ours.numerator
+        self.ours_den += ours.denominator
+        self.modelled_den += final.denominator
+        if ours.numerator:
+            self.ours_cat[ours.category or "other"] += 1
+        c = self.carriers[carrier]
+        c["ours_num"] += ours.numerator
+        c["ours_den"] += ours.denominator
+        c["portal_num"] += actual.numerator
+        c["portal_den"] += actual.denominator
+
+    def move(self, rule: str, entry: dict[str, Any], ours: Status, actual: Status) -> None:
+        """One shipment's difference filed under ``rule``, by category and by carrier."""
+        self.buckets[rule].append(entry)
+        if ours.category:
+            self.cat_moves[ours.category][rule] -= 1
+        if actual.category:
+            self.cat_moves[actual.category][rule] += 1
+        self.car_moves[entry["carrier"]][rule][0] += entry["numerator_delta"]
+        self.car_moves[entry["carrier"]][rule][1] += entry["denominator_delta"]
 
 
 class _Reconciliation:
@@ -85,86 +121,79 @@ class _Reconciliation:
         }
 
     def with_export(self, export: PortalExport, portal_total: int) -> dict[str, Any]:
+        """The per-shipment bridge: every shipment either side counts, attributed to one rule."""
+        self._skip_transient_rule_if_export_lists_them(export)
+        views, found = self.compute_states()
+        unknown = lookup_shipments(self.engine, self.schema,
+                                   [i for i in export.rows if i not in found.statuses])
+        taxonomy = self.ruleset.rule("taxonomy")
+        rules = ([r.id for r in self.active_rules()], taxonomy.id if taxonomy else None)
+        tally = _ExportTally()
+        for sid in sorted(set(found.statuses) | set(export.rows), key=lambda x: (len(x), x)):
+            self._attribute_shipment(tally, sid, rules, views, found, export, unknown)
+        return self._export_payload(export, portal_total, tally)
+
+    def _skip_transient_rule_if_export_lists_them(self, export: PortalExport) -> None:
         transient = self.ruleset.rule("hide_transient")
         if transient and export.includes_auto_resolved:
             self.skipped[transient.id] = ("the export lists auto-resolved exceptions, so it was "
                                           "taken with 'Include transient' on")
-        views, found = self.compute_states()
-        rules = self.active_rules()
-        rule_ids = [r.id for r in rules]
-        taxonomy = self.ruleset.rule("taxonomy")
-        ids = set(found.statuses) | set(export.rows)
-        unknown = lookup_shipments(self.engine, self.schema,
-                                   [i for i in export.rows if i not in found.statuses])
-        buckets: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        cat_moves: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        car_moves: dict[str, dict[str, list[int]]] = defaultdict(
-            lambda: defaultdict(lambda: [0, 0]))
-        ours_num = ours_den = modelled_den = 0
-        ours_cat: dict[str, int] = defaultdict(int)
-        carriers: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for sid in sorted(ids, key=lambda x: (len(x), x)):
-            known = found.statuses.get(sid)
-            row = export.rows.get(sid)
-            states = known or [OUTSIDE] * len(views)
-            ours, final = states[0], states[-1]
-            actual = Status(row is not None, final.denominator, row.category if row else None)
-            carrier = self._carrier(sid, found, row, unknown)
-            ours_num += ours.numerator
-            ours_den += ours.denominator
-            modelled_den += final.denominator
-            if ours.numerator:
-                ours_cat[ours.category or "other"] += 1
-            c = carriers[carrier]
-            c["ours_num"] += ours.numerator
-            c["ours_den"] += ours.denominator
-            c["portal_num"] += actual.numerator
-            c["portal_den"] += actual.denominator
-            rule = attribute(states, actual, rule_ids, taxonomy.id if taxonomy else None)
-            if rule == UNEXPLAINED and known is not None:
-                rule = self._webhook_lag(sid, found, views, final, actual) or rule
-            if rule is None:
-                continue
-            dn, dd = moves(ours, actual)
-            entry = {"shipment_id": sid, "carrier": carrier, "numerator_delta": dn,
-                     "denominator_delta": dd, "ours_category": ours.category,
-                     "portal_category": actual.category}
-            if rule == UNEXPLAINED:
-                entry["reason"] = self._reason(known is not None, row, final, unknown)
-            buckets[rule].append(entry)
-            if ours.category:
-                cat_moves[ours.category][rule] -= 1
-            if actual.category:
-                cat_moves[actual.category][rule] += 1
-            car_moves[carrier][rule][0] += dn
-            car_moves[carrier][rule][1] += dd
-        portal_num = len(export.rows)
+
+    def _attribute_shipment(self, tally: _ExportTally, sid: str,
+                            rules: tuple[list[str], str | None], views: list[View],
+                            found: Memberships, export: PortalExport,
+                            unknown: dict[str, str | None]) -> None:
+        """Count one shipment on both sides and file its difference under one rule.
+
+        ``rules``: the active rules' ids in order and the taxonomy rule's id (if any).
+        """
+        known = found.statuses.get(sid)
+        row = export.rows.get(sid)
+        states = known or [OUTSIDE] * len(views)
+        ours, final = states[0], states[-1]
+        actual = Status(row is not None, final.denominator, row.category if row else None)
+        carrier = self._carrier(sid, found, row, unknown)
+        tally.count(carrier, ours, final, actual)
+        rule = attribute(states, actual, *rules)
+        if rule == UNEXPLAINED and known is not None:
+            rule = self._webhook_lag(sid, found, views, final, actual) or rule
+        if rule is None:
+            return
+        dn, dd = moves(ours, actual)
+        entry = {"shipment_id": sid, "carrier": carrier, "numerator_delta": dn,
+                 "denominator_delta": dd, "ours_category": ours.category,
+                 "portal_category": actual.category}
+        if rule == UNEXPLAINED:
+            entry["reason"] = self._reason(known is not None, row, final, unknown)
+        tally.move(rule, entry, ours, actual)
+
+    def _export_payload(self, export: PortalExport, portal_total: int,
+                        tally: _ExportTally) -> dict[str, Any]:
         order = [r.id for r in self.ruleset.rules]
-        bridge = self._bridge(order, buckets, ours_num, ours_den)
-        unexplained_rows = buckets.get(UNEXPLAINED, [])
-        unlisted = portal_total - modelled_den
-        unexplained = {
-            "numerator_delta": sum(e["numerator_delta"] for e in unexplained_rows),
-            "denominator_delta": sum(e["denominator_delta"] for e in unexplained_rows) + unlisted,
-            "denominator_unlisted": unlisted,
-            "shipments": unexplained_rows,
-        }
+        unexplained_rows = tally.buckets.get(UNEXPLAINED, [])
+        unlisted = portal_total - tally.modelled_den
         payload = self.base_payload()
         payload.update({
             "mode": "export",
             "portal_export": export.path,
-            "ours": side(ours_num, ours_den),
-            "portal": side(portal_num, portal_total),
-            "bridge": bridge,
-            "unexplained": unexplained,
+            "ours": side(tally.ours_num, tally.ours_den),
+            "portal": side(len(export.rows), portal_total),
+            "bridge": self._bridge(order, tally.buckets, tally.ours_num, tally.ours_den),
+            "unexplained": {
+                "numerator_delta": sum(e["numerator_delta"] for e in unexplained_rows),
+                "denominator_delta": (sum(e["denominator_delta"] for e in unexplained_rows)
+                                      + unlisted),
+                "denominator_unlisted": unlisted,
+                "shipments": unexplained_rows,
+            },
         })
         payload.update(judge(payload, self.ruleset.tolerance))
         portal_cat: dict[str, int] = defaultdict(int)
         for row in export.rows.values():
             portal_cat[row.category] += 1
-        payload["by_category"] = by_category(order, self.ruleset.category_priority, ours_cat,
-                                             portal_cat, cat_moves)
-        payload["by_carrier"] = by_carrier(order, carriers, car_moves)
+        payload["by_category"] = by_category(order, self.ruleset.category_priority,
+                                             tally.ours_cat, portal_cat, tally.cat_moves)
+        payload["by_carrier"] = by_carrier(order, tally.carriers, tally.car_moves)
         self._check_additivity(payload)
         return payload
 
