@@ -130,44 +130,49 @@ def _read_lines(scan: ArchiveScan, handle: BinaryIO, path: str, offset: int, lin
     the last line consumed. The hot loop of a first scan: the ``where`` text of a line is only
     built when the line is rejected, and a rejected line is only then tested for blankness."""
     deliveries = scan.deliveries
+    lines = duplicates = ignored = 0  # counted locally, added to ``scan`` at the end
     handle.seek(offset)
-    for line in handle:
-        end = offset + len(line)
-        try:
-            fields = order_fields(line)
-        except DeliveryRejected as exc:
-            complete = line.endswith(b"\n")
-            if is_blank(line):
-                if complete:
-                    offset, line_no = end, line_no + 1
+    try:
+        for line in handle:
+            end = offset + len(line)
+            try:
+                fields = order_fields(line)
+            except DeliveryRejected as exc:
+                complete = line.endswith(b"\n")
+                if is_blank(line):
+                    if complete:
+                        offset, line_no = end, line_no + 1
+                    continue
+                where = f"webhook archive {path} line {line_no + 1}"
+                if not complete:
+                    logger.info("%s: incomplete last line left for the next run", where)
+                    break
+                if on_malformed != "skip":
+                    raise ArchiveError(f"{where}: {exc.reason}") from None
+                logger.debug("Skipping malformed line: %s: %s", where, exc.reason)
+                scan.skipped.append(f"{where}: {exc.reason}")
+                offset, line_no = end, line_no + 1
                 continue
-            where = f"webhook archive {path} line {line_no + 1}"
-            if not complete:
-                logger.info("%s: incomplete last line left for the next run", where)
-                break
-            if on_malformed != "skip":
-                raise ArchiveError(f"{where}: {exc.reason}") from None
-            logger.debug("Skipping malformed line: %s: %s", where, exc.reason)
-            scan.skipped.append(f"{where}: {exc.reason}")
             offset, line_no = end, line_no + 1
-            continue
-        offset, line_no = end, line_no + 1
-        scan.lines += 1
-        if fields is None:
-            scan.ignored += 1
-            continue
-        order_id, tracking, carrier_name = fields
-        if order_id in deliveries:
-            scan.duplicates += 1
-            known = deliveries[order_id]
-            if known is None:
-                continue  # details not needed for this id
-            deliveries[order_id] = Delivery(order_id, tracking or known.tracking,
-                                            carrier_name or known.carrier_name)
-        elif details_for is not None and not details_for(order_id):
-            deliveries[order_id] = None
-        else:
-            deliveries[order_id] = Delivery(order_id, tracking, carrier_name)
+            lines += 1
+            if fields is None:
+                ignored += 1
+                continue
+            order_id, tracking, carrier_name = fields
+            if order_id in deliveries:
+                duplicates += 1
+                known = deliveries[order_id]
+                if known is not None:  # None: details not needed for this id
+                    known.tracking = tracking or known.tracking
+                    known.carrier_name = carrier_name or known.carrier_name
+            elif details_for is not None and not details_for(order_id):
+                deliveries[order_id] = None
+            else:
+                deliveries[order_id] = Delivery(order_id, tracking, carrier_name)
+    finally:
+        scan.lines += lines
+        scan.duplicates += duplicates
+        scan.ignored += ignored
     return offset, line_no
 
 
