@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import msgspec
 
@@ -77,15 +76,6 @@ def frame(body: bytes) -> bytes:
 
 def is_blank(line: bytes) -> bool:
     return not line.strip(_BLANK)
-
-
-def lines_from(handle: BinaryIO, offset: int) -> Iterator[tuple[int, bytes, bool]]:
-    """Yield ``(offset after line, line, ends with newline)`` from ``offset`` on."""
-    handle.seek(offset)
-    position = offset
-    for line in handle:
-        position += len(line)
-        yield position, line, line.endswith(b"\n")
 
 
 def complete_length(path: Path, chunk: int = 64 * 1024) -> int:
@@ -182,11 +172,27 @@ def parse_order_id(value: Any) -> int:
 
 def parse_delivery(data: bytes) -> Delivery:
     """Parse one body / archive line; raise ``DeliveryRejected`` with the reason."""
-    if is_blank(data):
-        raise DeliveryRejected('empty body: expected a JSON object with an "Event" field')
+    body = _body(data)
+    return Delivery(body, *_judge(body))
+
+
+def order_fields(data: bytes) -> tuple[int, str | None, str | None] | None:
+    """What one archive line says about a shipment: ``(OrderID, tracking, carrier)`` for an
+    order event, None for another event. The tap's scan path: the same decoding and rules as
+    ``parse_delivery`` (accepts and rejects exactly the same lines, with the same reasons)
+    without building a ``Delivery``."""
+    _event, order_id, tracking, carrier = _judge(_body(data))
+    return None if order_id is None else (order_id, tracking, carrier)
+
+
+def _body(data: bytes) -> dict[str, Any]:
+    """The decoded delivery object; raises ``DeliveryRejected`` for anything else."""
     try:
         body = _decode(data)
     except msgspec.DecodeError as exc:
+        if is_blank(data):
+            raise DeliveryRejected('empty body: expected a JSON object with an "Event" '
+                                   'field') from None
         reason = str(exc)
         if "UTF-8" in reason:
             raise DeliveryRejected("body is not UTF-8 text: expected JSON") from None
@@ -195,12 +201,18 @@ def parse_delivery(data: bytes) -> Delivery:
     except RecursionError:
         raise DeliveryRejected(f"body is JSON nested too deeply; expected a webhook delivery "
                                f"(at most {MAX_DEPTH} levels)") from None
-    if not isinstance(body, dict):
+    if type(body) is not dict:
         raise DeliveryRejected(f"body is a JSON {_JSON_TYPES.get(type(body), 'value')}, "
                                'expected an object with an "Event" field')
     if data.count(b"{") + data.count(b"[") > MAX_DEPTH and _depth_exceeds(body, MAX_DEPTH):
         raise DeliveryRejected(f"body is JSON nested too deeply; expected a webhook delivery "
                                f"(at most {MAX_DEPTH} levels)")
+    return body
+
+
+def _judge(body: dict[str, Any]) -> tuple[str, int | None, str | None, str | None]:
+    """``(Event, OrderID, tracking, carrier)`` of a decoded delivery (the last three None for
+    events other than order events); raises ``DeliveryRejected`` naming the field."""
     event = body.get("Event")
     if event is None:
         raise DeliveryRejected('field "Event" missing: expected e.g. "TRACKING_UPDATE"', "Event")
@@ -209,13 +221,12 @@ def parse_delivery(data: bytes) -> Delivery:
                                "Event")
     fields = order_event(event)
     if fields is None:
-        return Delivery(body, event)
+        return event, None, None, None
     if "OrderID" not in body:
         raise DeliveryRejected(f"{event} delivery has no 'OrderID' field (expected the "
                                "ShippyPro OrderID)", "OrderID")
     order_id = parse_order_id(body["OrderID"])
-    tracking, carrier = (_text(body.get(name)) for name in fields)
-    return Delivery(body, event, order_id, tracking, carrier)
+    return event, order_id, _text(body.get(fields[0])), _text(body.get(fields[1]))
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -233,6 +244,8 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 
 def _text(value: Any) -> str | None:
     """A tracking number / carrier name: strings and integers, stripped; else None."""
+    if value is None:
+        return None
     if isinstance(value, str):
         return value.strip() or None
     if isinstance(value, int) and not isinstance(value, bool):

@@ -23,9 +23,9 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
-from tap_shipping_exceptions import archive_format
-from tap_shipping_exceptions.archive_format import DeliveryRejected, is_blank, lines_from
+from tap_shipping_exceptions.archive_format import DeliveryRejected, is_blank, order_fields
 from tap_shipping_exceptions.errors import ArchiveError
 
 logger = logging.getLogger("tap_shipping_exceptions.discovery")
@@ -124,16 +124,56 @@ def _component_regex(part: str) -> str:
     return "".join(out)
 
 
-def parse_delivery(line: bytes, *, where: str) -> Delivery | None:
-    """Parse one archive line; None for events that don't concern shipments (e.g. ORDER_ERROR).
-    Raises ``ArchiveError`` naming ``where`` and what was expected."""
+def _read_lines(scan: ArchiveScan, handle: BinaryIO, path: str, offset: int, line_no: int,
+                on_malformed: str, details_for: Callable[[int], bool] | None) -> tuple[int, int]:
+    """Read ``handle`` from ``offset`` into ``scan``; return the offset and line number after
+    the last line consumed. The hot loop of a first scan: the ``where`` text of a line is only
+    built when the line is rejected, and a rejected line is only then tested for blankness."""
+    deliveries = scan.deliveries
+    lines = duplicates = ignored = 0  # counted locally, added to ``scan`` at the end
+    handle.seek(offset)
     try:
-        delivery = archive_format.parse_delivery(line)
-    except DeliveryRejected as exc:
-        raise ArchiveError(f"{where}: {exc.reason}") from None
-    if delivery.order_id is None:
-        return None
-    return Delivery(delivery.order_id, delivery.tracking, delivery.carrier_name)
+        for line in handle:
+            end = offset + len(line)
+            try:
+                fields = order_fields(line)
+            except DeliveryRejected as exc:
+                complete = line.endswith(b"\n")
+                if is_blank(line):
+                    if complete:
+                        offset, line_no = end, line_no + 1
+                    continue
+                where = f"webhook archive {path} line {line_no + 1}"
+                if not complete:
+                    logger.info("%s: incomplete last line left for the next run", where)
+                    break
+                if on_malformed != "skip":
+                    raise ArchiveError(f"{where}: {exc.reason}") from None
+                logger.debug("Skipping malformed line: %s: %s", where, exc.reason)
+                scan.skipped.append(f"{where}: {exc.reason}")
+                offset, line_no = end, line_no + 1
+                continue
+            offset, line_no = end, line_no + 1
+            lines += 1
+            if fields is None:
+                ignored += 1
+                continue
+            order_id, tracking, carrier_name = fields
+            if order_id in deliveries:
+                duplicates += 1
+                known = deliveries[order_id]
+                if known is not None:  # None: details not needed for this id
+                    known.tracking = tracking or known.tracking
+                    known.carrier_name = carrier_name or known.carrier_name
+            elif details_for is not None and not details_for(order_id):
+                deliveries[order_id] = None
+            else:
+                deliveries[order_id] = Delivery(order_id, tracking, carrier_name)
+    finally:
+        scan.lines += lines
+        scan.duplicates += duplicates
+        scan.ignored += ignored
+    return offset, line_no
 
 
 def file_identity(stat: os.stat_result) -> dict[str, int]:
@@ -181,40 +221,8 @@ def scan_archive(pattern: str, offsets: dict[str, dict[str, int]], *,
             stat = os.fstat(handle.fileno())  # identity of the file actually read
             offset, line_no = _start_offset(
                 path, previous if isinstance(previous, dict) else {}, stat)
-            for end, line, complete in lines_from(handle, offset):
-                where = f"webhook archive {path} line {line_no + 1}"
-                if is_blank(line):
-                    if complete:
-                        offset, line_no = end, line_no + 1
-                    continue
-                try:
-                    delivery = parse_delivery(line, where=where)
-                except ArchiveError as exc:
-                    if not complete:
-                        logger.info("%s: incomplete last line left for the next run", where)
-                        break
-                    if on_malformed != "skip":
-                        raise
-                    logger.debug("Skipping malformed line: %s", exc)
-                    scan.skipped.append(str(exc))
-                    offset, line_no = end, line_no + 1
-                    continue
-                offset, line_no = end, line_no + 1
-                scan.lines += 1
-                if delivery is None:
-                    scan.ignored += 1
-                    continue
-                if delivery.order_id in scan.deliveries:
-                    scan.duplicates += 1
-                    known = scan.deliveries[delivery.order_id]
-                    if known is None:
-                        continue  # details not needed for this id
-                    delivery.tracking = delivery.tracking or known.tracking
-                    delivery.carrier_name = delivery.carrier_name or known.carrier_name
-                elif details_for is not None and not details_for(delivery.order_id):
-                    scan.deliveries[delivery.order_id] = None
-                    continue
-                scan.deliveries[delivery.order_id] = delivery
+            offset, line_no = _read_lines(scan, handle, path, offset, line_no,
+                                          on_malformed, details_for)
         scan.offsets[path] = {"offset": offset, "line": line_no, **file_identity(stat)}
     if scan.skipped:
         shown = scan.skipped[:SKIPPED_SHOWN]

@@ -128,3 +128,30 @@ def test_stored_archive_never_stops_a_sync(receiver: tuple[TestClient, Path]) ->
     _, archive = receiver
     scan = scan_archive(str(archive / "*.jsonl"), {}, on_malformed="fail")
     assert scan.skipped == []
+
+
+def judged_by_receiver_parser(line: bytes) -> tuple[str, object]:
+    try:
+        delivery = archive_format.parse_delivery(line)
+    except archive_format.DeliveryRejected as exc:
+        return "rejected", (exc.reason, exc.field)
+    if delivery.order_id is None:
+        return "ignored", None
+    return "order", (delivery.order_id, delivery.tracking, delivery.carrier_name)
+
+
+def judged_by_scan_path(line: bytes) -> tuple[str, object]:
+    try:
+        fields = archive_format.order_fields(line)
+    except archive_format.DeliveryRejected as exc:
+        return "rejected", (exc.reason, exc.field)
+    return ("ignored", None) if fields is None else ("order", fields)
+
+
+@settings(max_examples=500, deadline=None)
+@given(body=bodies())
+def test_scan_path_judges_every_line_as_the_receiver_parser(body: bytes) -> None:
+    """The tap's lean scan path (``order_fields``, no ``Delivery`` built) accepts, ignores and
+    rejects exactly the lines ``parse_delivery`` does, with the same reason and fields."""
+    line = archive_format.frame(body)
+    assert judged_by_scan_path(line) == judged_by_receiver_parser(line)
