@@ -15,7 +15,7 @@ import argparse
 import csv
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,34 +72,42 @@ class Report:
     misses: list[Miss] = field(default_factory=list)
 
 
-def read_table(path: Path) -> list[Row]:
-    """Read and check the message table; errors name the file, line and column."""
+def checked_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, record) of a labelled CSV table whose header is exactly ``columns``.
+
+    Errors name the file (and the line) and what was expected.
+    """
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
-            raise ValueError(f"{path}: header must be {','.join(COLUMNS)}, "
+        if tuple(reader.fieldnames or ()) != columns:
+            raise ValueError(f"{path}: header must be {','.join(columns)}, "
                              f"got {reader.fieldnames}")
-        rows = []
         for rec in reader:
-            line = reader.line_num
-            if None in rec or any(rec[c] is None for c in COLUMNS):
-                raise ValueError(f"{path}:{line}: expected {len(COLUMNS)} columns")
-            code = rec["shippypro_code"].strip()
-            if code and not code.isdigit():
-                raise ValueError(f"{path}:{line}: shippypro_code {code!r} is not an integer")
-            category = rec["expected_category"].strip() or None
-            reason = rec["expected_reason"].strip() or None
-            if (category is None) != (reason is None) or (
-                    category and not reason.startswith(category + ".")):
-                raise ValueError(f"{path}:{line}: expected_reason {reason!r} must be "
-                                 f"'<expected_category>.<sub-reason>' (both empty = progress)")
-            if not rec["message"].strip():
-                raise ValueError(f"{path}:{line}: message is empty")
-            rows.append(Row(line=line, language=rec["language"].strip(),
-                            carrier=rec["carrier"].strip(),
-                            shippypro_code=int(code) if code else None,
-                            message=rec["message"], expected_category=category,
-                            expected_reason=reason))
+            if None in rec or any(rec[c] is None for c in columns):
+                raise ValueError(f"{path}:{reader.line_num}: expected {len(columns)} columns")
+            yield reader.line_num, rec
+
+
+def read_table(path: Path) -> list[Row]:
+    """Read and check the message table; errors name the file, line and column."""
+    rows = []
+    for line, rec in checked_rows(path, COLUMNS):
+        code = rec["shippypro_code"].strip()
+        if code and not code.isdigit():
+            raise ValueError(f"{path}:{line}: shippypro_code {code!r} is not an integer")
+        category = rec["expected_category"].strip() or None
+        reason = rec["expected_reason"].strip() or None
+        if (category is None) != (reason is None) or (
+                category and not reason.startswith(category + ".")):
+            raise ValueError(f"{path}:{line}: expected_reason {reason!r} must be "
+                             f"'<expected_category>.<sub-reason>' (both empty = progress)")
+        if not rec["message"].strip():
+            raise ValueError(f"{path}:{line}: message is empty")
+        rows.append(Row(line=line, language=rec["language"].strip(),
+                        carrier=rec["carrier"].strip(),
+                        shippypro_code=int(code) if code else None,
+                        message=rec["message"], expected_category=category,
+                        expected_reason=reason))
     return rows
 
 

@@ -17,7 +17,6 @@ measured at the end and its scores are recorded in ``blind_scores.json`` beside 
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import sys
@@ -27,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .accuracy import checked_rows
 from .classifier import Classifier, default_classifier
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "carrier_corpus"
@@ -65,26 +65,18 @@ class CorpusRow:
 
 def read_corpus(path: Path = CORPUS_PATH) -> list[CorpusRow]:
     """Read and check the corpus; errors name the file, line and column."""
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
-            raise ValueError(f"{path}: header must be {','.join(COLUMNS)}, "
-                             f"got {reader.fieldnames}")
-        rows = []
-        for rec in reader:
-            line = reader.line_num
-            if None in rec or any(rec[c] is None for c in COLUMNS):
-                raise ValueError(f"{path}:{line}: expected {len(COLUMNS)} columns")
-            category = rec["category"].strip() or None
-            if category is not None and category not in CATEGORIES:
-                raise ValueError(f"{path}:{line}: category {category!r} is not one of "
-                                 f"{sorted(CATEGORIES)} (empty = progress)")
-            for column in ("carrier", "language", "text", "source"):
-                if not rec[column].strip():
-                    raise ValueError(f"{path}:{line}: column {column!r} is empty")
-            rows.append(CorpusRow(line=line, carrier=rec["carrier"].strip(),
-                                  language=rec["language"].strip(), text=rec["text"],
-                                  category=category, source=rec["source"].strip()))
+    rows = []
+    for line, rec in checked_rows(path, COLUMNS):
+        category = rec["category"].strip() or None
+        if category is not None and category not in CATEGORIES:
+            raise ValueError(f"{path}:{line}: category {category!r} is not one of "
+                             f"{sorted(CATEGORIES)} (empty = progress)")
+        for column in ("carrier", "language", "text", "source"):
+            if not rec[column].strip():
+                raise ValueError(f"{path}:{line}: column {column!r} is empty")
+        rows.append(CorpusRow(line=line, carrier=rec["carrier"].strip(),
+                              language=rec["language"].strip(), text=rec["text"],
+                              category=category, source=rec["source"].strip()))
     return rows
 
 
