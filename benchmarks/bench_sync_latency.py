@@ -41,53 +41,76 @@ def run(ctx: Context) -> BenchmarkResult:
         archive = sandbox.write_archive(now)
         tracking = {sh.tracking_number: sh.order_id for sh in sandbox.world.shipments}
         for conc in s.sync_concurrency:
-            config = write_config(work / f"c{conc}.json", api_url=sandbox.url,
-                                  archive_glob=archive, max_concurrency=conc)
-            runs = 1 if conc == 1 and s.size == "full" else s.runs
-            walls: list[float] = []
-            floors: list[float] = []
-            throttled: list[int] = []
-            calls: list[int] = []
-            records: dict[str, int] = {}
-            for i in range(runs):
-                sandbox.reset_stats()
-                run_ = run_tap(work, config, label=f"c{conc}-r{i}")
-                stats = parse_stats(sandbox.stats(), tracking)
-                floor = stats.total * s.sync_latency_ms / 1000 / conc
-                if s.sync_rate_limit:
-                    floor = max(floor, stats.total / s.sync_rate_limit)
-                walls.append(run_.seconds)
-                floors.append(floor)
-                throttled.append(stats.throttled)
-                calls.append(stats.total)
-                records = run_.output.records if run_.output else {}
-                ctx.log.info("sync c=%d run %d: %.2f s, %d calls (%s), %d x 429, floor %.2f s",
-                             conc, i + 1, run_.seconds, stats.total, stats.by_method,
-                             stats.throttled, floor)
-            fig = Figure(NUMBER, f"first sync of {s.sync_shipments:,} shipments, "
-                                 f"max_concurrency {conc}", "s", walls, floor=median(floors),
-                         floor_label=f"calls x {s.sync_latency_ms} ms / {conc}")
-            if conc == max(s.sync_concurrency):
-                fig.check_ratio(TARGET_AT_16)
-            fig.extra = {"calls": calls, "throttled": throttled, "records": records}
-            if fig.met is False:
-                fig.note = (f"wall {fig.value:.1f} s vs floor {fig.floor:.1f} s at "
-                            f"{conc} workers; see section 1")
+            fig, row = concurrency_figure(ctx, sandbox, work, archive, tracking, conc)
             figures.append(fig)
-            rows.append(f"| {conc} | {runs} | {median(calls):,.0f} | {max(throttled)} | "
-                        f"{', '.join(f'{k} {v:,}' for k, v in sorted(records.items()))} |")
-        all_throttled = [t for f in figures for t in f.extra["throttled"]]
-        limit_text = (f"sandbox rate limit {s.sync_rate_limit:g}/s" if s.sync_rate_limit
-                      else "no sandbox rate limit configured")
-        forced = 0 if not s.sync_rate_limit else None
-        tf = Figure(NUMBER, f"429 answers over all runs ({limit_text})", "x 429",
-                    [float(sum(all_throttled))])
-        if forced is not None:
-            tf.check_at_most(forced, "0 (none forced)")
-        figures.append(tf)
+            rows.append(row)
+        figures.append(throttled_figure(ctx, figures))
         if s.rate_limit_probe:
             figures += rate_limited(ctx, sandbox, archive, tracking, s.rate_limit_probe)
-    details = "\n".join([
+    return BenchmarkResult(NUMBER, TITLE, s.size, started.strftime("%Y-%m-%d %H:%M UTC"),
+                           (datetime.now(UTC) - started).total_seconds(), figures,
+                           method_details(ctx, now, rows), extra=_extra(figures))
+
+
+def concurrency_figure(ctx: Context, sandbox: Sandbox, work: Path, archive: str,
+                       tracking: dict[str, int], conc: int) -> tuple[Figure, str]:
+    """First syncs at one ``max_concurrency``: the wall-time figure and its table row."""
+    s = ctx.settings
+    config = write_config(work / f"c{conc}.json", api_url=sandbox.url,
+                          archive_glob=archive, max_concurrency=conc)
+    runs = 1 if conc == 1 and s.size == "full" else s.runs
+    walls: list[float] = []
+    floors: list[float] = []
+    throttled: list[int] = []
+    calls: list[int] = []
+    records: dict[str, int] = {}
+    for i in range(runs):
+        sandbox.reset_stats()
+        run_ = run_tap(work, config, label=f"c{conc}-r{i}")
+        stats = parse_stats(sandbox.stats(), tracking)
+        floor = stats.total * s.sync_latency_ms / 1000 / conc
+        if s.sync_rate_limit:
+            floor = max(floor, stats.total / s.sync_rate_limit)
+        walls.append(run_.seconds)
+        floors.append(floor)
+        throttled.append(stats.throttled)
+        calls.append(stats.total)
+        records = run_.output.records if run_.output else {}
+        ctx.log.info("sync c=%d run %d: %.2f s, %d calls (%s), %d x 429, floor %.2f s",
+                     conc, i + 1, run_.seconds, stats.total, stats.by_method,
+                     stats.throttled, floor)
+    fig = Figure(NUMBER, f"first sync of {s.sync_shipments:,} shipments, "
+                         f"max_concurrency {conc}", "s", walls, floor=median(floors),
+                 floor_label=f"calls x {s.sync_latency_ms} ms / {conc}")
+    if conc == max(s.sync_concurrency):
+        fig.check_ratio(TARGET_AT_16)
+    fig.extra = {"calls": calls, "throttled": throttled, "records": records}
+    if fig.met is False:
+        fig.note = (f"wall {fig.value:.1f} s vs floor {fig.floor:.1f} s at "
+                    f"{conc} workers; see section 1")
+    row = (f"| {conc} | {runs} | {median(calls):,.0f} | {max(throttled)} | "
+           f"{', '.join(f'{k} {v:,}' for k, v in sorted(records.items()))} |")
+    return fig, row
+
+
+def throttled_figure(ctx: Context, figures: list[Figure]) -> Figure:
+    """429 answers summed over every run of ``figures``; none allowed without a rate limit."""
+    s = ctx.settings
+    all_throttled = [t for f in figures for t in f.extra["throttled"]]
+    limit_text = (f"sandbox rate limit {s.sync_rate_limit:g}/s" if s.sync_rate_limit
+                  else "no sandbox rate limit configured")
+    forced = 0 if not s.sync_rate_limit else None
+    tf = Figure(NUMBER, f"429 answers over all runs ({limit_text})", "x 429",
+                [float(sum(all_throttled))])
+    if forced is not None:
+        tf.check_at_most(forced, "0 (none forced)")
+    return tf
+
+
+def method_details(ctx: Context, now: datetime, rows: list[str]) -> str:
+    """The report section's method paragraph and per-concurrency table."""
+    s = ctx.settings
+    return "\n".join([
         f"Method: sandbox world `bulk` with {s.sync_shipments:,} shipments labelled in the "
         f"{WORLD_DAYS} days up to now, {s.sync_latency_ms} ms injected per call, webhook archive "
         f"up to the sandbox clock ({iso(now)}); each run is a first sync (no state) of "
@@ -95,9 +118,6 @@ def run(ctx: Context) -> BenchmarkResult:
         "counted by the sandbox (`/_sandbox/stats`).", "",
         "| max_concurrency | runs | calls per sync | max 429s in a run | records |",
         "|---|---|---|---|---|", *rows])
-    return BenchmarkResult(NUMBER, TITLE, s.size, started.strftime("%Y-%m-%d %H:%M UTC"),
-                           (datetime.now(UTC) - started).total_seconds(), figures, details,
-                           extra=_extra(figures))
 
 
 def rate_limited(ctx: Context, sandbox: Sandbox, archive: str, tracking: dict[str, int],
