@@ -14,11 +14,7 @@ database named ``tse_bench_<pid>_<random>`` is created there and dropped afterwa
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,11 +23,11 @@ import duckdb
 import pandas as pd
 from sqlalchemy import Engine, MetaData, Table, create_engine, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import make_url
 from sqlalchemy.types import JSON, DateTime
 
 from benchmarks.context import Context, timed
 from benchmarks.figures import Figure, median
+from benchmarks.postgres_scratch import configured_url, scratch_database
 from benchmarks.report import BenchmarkResult
 from benchmarks.sandbox_harness import WorldSpec, start_sandbox
 from benchmarks.tap_runner import run_tap, write_config
@@ -43,7 +39,6 @@ NUMBER = 7
 TITLE = "Cards on Postgres beside DuckDB (worked example)"
 RATIO_LIMIT = 3.0
 STREAMS = ("shipments", "tracking_events", "carriers")
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def read_records(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -127,21 +122,6 @@ def load_postgres(url: str, records: dict[str, list[dict[str, Any]]]) -> None:
         engine.dispose()
 
 
-@contextmanager
-def scratch_postgres() -> Iterator[str]:
-    base = make_url(os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES))
-    name = f"tse_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'create database "{name}"'))
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
-
-
 def time_cards(engine: Engine, as_of: datetime, runs: int) -> tuple[list[float], dict[str, Any]]:
     """Total seconds for every packaged card per run, and the payloads of the last run."""
     cards = list(packaged_cards())
@@ -185,7 +165,7 @@ def run(ctx: Context) -> BenchmarkResult:
         duck_times, duck_payloads = time_cards(duck_engine, as_of, runs)
     finally:
         duck_engine.dispose()
-    with scratch_postgres() as url:
+    with scratch_database(configured_url(), "tse_bench") as url:
         load_postgres(url, records)
         pg_engine = create_engine(url)
         try:

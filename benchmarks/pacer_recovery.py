@@ -12,7 +12,8 @@ load hits both alike; on a shared machine read the median.
 
 It also prints a deterministic figure free of machine load: the pacer alone on a simulated
 clock (838 calls of 2 ms, calls 300-304 answered 429 ``Retry-After: 1`` one after another, so
-five separate holds), reporting the time lost beyond those 5 s of holds.
+five separate holds), reporting the time lost beyond those 5 s of holds. The same simulation
+(:func:`simulated_cost`) is the regression test of ``tests/hostile/test_secrets_and_errors.py``.
 """
 
 from __future__ import annotations

@@ -14,12 +14,12 @@ from urllib.parse import quote, quote_plus
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
+from benchmarks.pacer_recovery import simulated_cost
 from reconciliation.portal_export import PortalExportError
 from shipping_core.datafile import DataFileProblem, parse_yaml
 from tap_shipping_exceptions.errors import redact
 from tap_shipping_exceptions.normalize.classifier import Classifier
 from tap_shipping_exceptions.tap import TapShippingExceptions
-from tap_shipping_exceptions.throttle import RequestPacer
 
 BIN = Path(sys.executable).parent
 KEY = "sk_live/Ünïcode+key=="
@@ -129,31 +129,11 @@ def test_unmapped_messages_are_summarised_not_one_warning_each(
 
 # -- item 3: a 429 burst costs seconds, not minutes --------------------------------------------
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
-
-
 @pytest.mark.parametrize("latency", [0.002, 0.02])
 def test_pacer_recovers_from_a_burst_of_429s_within_seconds(latency: float) -> None:
     """838 calls; calls 300-304 each answered 429 ``Retry-After: 1`` (five episodes, as each
-    retry starts after the previous hold). Cost beyond the 5 s of holds must stay under 2 s
-    (it was ~280 s: the hold was counted as the server's sustainable spacing)."""
-    clock = FakeClock()
-    pacer = RequestPacer(sleep=clock.sleep, clock=clock.clock)
-    for index in range(838):
-        generation = pacer.wait_turn()
-        clock.now += latency
-        if 300 <= index < 305:
-            pacer.throttled(1.0, generation)
-            pacer.wait_turn()
-            clock.now += latency
-        pacer.succeeded()
-    floor = 838 * latency + 5 * latency + 5 * 1.0
-    assert clock.now - floor < 2.0, clock.now - floor
+    retry starts after the previous hold), on the simulated clock of the pacer benchmark. Cost
+    beyond the 5 s of holds must stay under 2 s (it was ~280 s: the hold was counted as the
+    server's sustainable spacing)."""
+    lost = simulated_cost(latency=latency, calls=838)
+    assert lost < 2.0, lost

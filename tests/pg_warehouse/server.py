@@ -17,17 +17,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from functools import cache
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+from benchmarks import postgres_scratch
 
 
 def answers(url: str) -> bool:
@@ -83,7 +80,7 @@ def _throwaway_cluster() -> str | None:
 
 @cache
 def _server() -> str | None:
-    url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_URL)
+    url = postgres_scratch.configured_url()
     if answers(url):
         return url
     try:
@@ -103,19 +100,8 @@ def server_url() -> str:
     return url
 
 
-@contextmanager
-def scratch_database(prefix: str = "tse_pg", timezone: str | None = None) -> Iterator[str]:
-    """A fresh database (optionally with ``ALTER DATABASE … SET timezone``); dropped after."""
-    base = make_url(server_url())
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'create database "{name}"'))
-            if timezone:
-                conn.execute(text(f"alter database \"{name}\" set timezone = '{timezone}'"))
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
+def scratch_database(prefix: str = "tse_pg",
+                     timezone: str | None = None) -> AbstractContextManager[str]:
+    """A fresh database on the test server (optionally with ``ALTER DATABASE … SET timezone``);
+    dropped after."""
+    return postgres_scratch.scratch_database(server_url(), prefix, timezone)
