@@ -37,6 +37,7 @@ from metric_cards.params import CardParams, threshold_names
 from metric_cards.payload import card_value
 from metric_cards.stats import card_status, wilson_interval
 from metric_cards.warehouse import contract_tables
+from shipping_core.contract import TERMINAL_MILESTONES
 from shipping_core.windows import (
     Window,
     day_start_utc,
@@ -48,7 +49,6 @@ from shipping_core.windows import (
 
 log = logging.getLogger(__name__)
 
-TERMINAL_MILESTONES = ("delivered", "returned", "cancelled")
 NO_SCAN = "no_carrier_scan"
 DEFAULT_KEY = "*"
 

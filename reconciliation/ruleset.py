@@ -28,6 +28,8 @@ class RuleSetError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
+    """One ordered rule: which aspect of the per-shipment view it switches (``kind``)."""
+
     id: str
     kind: str
     description: str
@@ -36,6 +38,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Annotation:
+    """A calendar note shown when a window touches the month-day span (both ends included)."""
+
     id: str
     from_month_day: tuple[int, int]
     to_month_day: tuple[int, int]
@@ -44,6 +48,9 @@ class Annotation:
 
 @dataclass(frozen=True)
 class Tolerance:
+    """How much residual is explained away: ``abs_points`` percentage points or ``relative``
+    of the portal's value, tested only when both denominators reach ``min_sample``."""
+
     abs_points: float
     relative: float
     min_sample: int
@@ -51,6 +58,9 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class ExportVocabulary:
+    """The accepted spellings in the portal's CSV export: header names per column, category
+    and resolution labels, date formats and yes/no flags."""
+
     columns: dict[str, tuple[str, ...]]
     categories: dict[str, tuple[str, ...]]
     resolutions: dict[str, tuple[str, ...]]
@@ -61,6 +71,8 @@ class ExportVocabulary:
 
 @dataclass(frozen=True)
 class RuleSet:
+    """A validated rule set file, ready for the bridge."""
+
     name: str
     path: Path
     rules: tuple[Rule, ...]

@@ -119,5 +119,10 @@ CARRIERS = ContractTable("carriers", (
     _col("taxonomy_version", "string", "Taxonomy version of the tap's classifier"),
 ))
 
+#: ``tracking_events.milestone`` values after which a shipment moves no more: the tap sets
+#: ``shipments.is_terminal`` from them (with the terminal exception reasons) and the stalled
+#: card never counts a shipment that reached one. In the order docs/data-contract.md lists them.
+TERMINAL_MILESTONES: tuple[str, ...] = ("delivered", "returned", "cancelled")
+
 #: every table of the contract, by name
 TABLES: dict[str, ContractTable] = {t.name: t for t in (SHIPMENTS, TRACKING_EVENTS, CARRIERS)}

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+from shipping_core import contract
 from shipping_core.text import normalise_text
 
 from .lexicon import Lexicon, LexiconEntry, load_lexicon
@@ -34,7 +35,7 @@ __all__ = ["Classification", "Classifier", "MappingError", "default_classifier",
 
 log = logging.getLogger(__name__)
 
-TERMINAL_MILESTONES = frozenset({"delivered", "returned", "cancelled"})
+TERMINAL_MILESTONES = frozenset(contract.TERMINAL_MILESTONES)  # the set, for lookups
 TERMINAL_REASONS = frozenset({"damage_lost.lost", "damage_lost.destroyed",
                               "customs_border.seized"})
 DEFAULT_CACHE_SIZE = 65_536

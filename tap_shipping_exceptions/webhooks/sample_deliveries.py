@@ -17,6 +17,8 @@ SCHEMA_FILE = "known_test_deliveries.schema.json"
 
 @dataclass(frozen=True)
 class SampleDelivery:
+    """A known test delivery: its name and the body fields (compared as text) that mark it."""
+
     name: str
     match: dict[str, str]
 

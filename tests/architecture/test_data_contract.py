@@ -8,6 +8,7 @@ test sees both: a column added, renamed or re-typed in one form only fails here,
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String, Table
 
 from metric_cards.warehouse import contract_tables
-from shipping_core.contract import TABLES, ContractTable
+from shipping_core.contract import TABLES, TERMINAL_MILESTONES, ContractTable
 from tap_shipping_exceptions.tap import TapShippingExceptions
 
 CONFIG = {"api_key": "test-key", "api_url": "http://127.0.0.1:9/api"}
@@ -180,3 +181,24 @@ def test_the_checks_see_a_difference() -> None:
     dropped = DOC.read_text(encoding="utf-8").replace("`services` (array), ", "")
     assert [n for n, _ in _doc_columns(dropped)["carriers"]] == [
         "carrier", "carrier_name", "taxonomy_version"]
+
+
+def test_terminal_milestones_are_milestones_of_the_contract() -> None:
+    """Every terminal milestone is a value the document allows and the mapping schema knows."""
+    text = DOC.read_text("utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("| milestone |"))
+    documented = re.findall(r"`(\w+)`", row)
+    schema = json.loads((DOC.parents[1] / "tap_shipping_exceptions" / "normalize"
+                         / "mapping.schema.json").read_text("utf-8"))
+    assert set(TERMINAL_MILESTONES) <= set(documented), documented
+    assert set(TERMINAL_MILESTONES) <= set(_enums(schema)), "mapping schema"
+
+
+def _enums(node: Any) -> list[str]:
+    """Every string of every ``enum`` in a JSON Schema document."""
+    if isinstance(node, dict):
+        found = [v for v in node.get("enum", []) if isinstance(v, str)]
+        return found + [x for value in node.values() for x in _enums(value)]
+    if isinstance(node, list):
+        return [x for value in node for x in _enums(value)]
+    return []
