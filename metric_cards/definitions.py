@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import best_match
 
+from metric_cards.conditions import Condition, build_conditions
 from metric_cards.errors import CardDefinitionError
 from shipping_core.datafile import DataFileProblem, parse_yaml, read_text, validate
 from shipping_core.windows import zone
@@ -76,14 +77,25 @@ class StallSpec:
 class CardDefinition:
     """A validated card, built only after the schema and semantic checks pass.
 
-    The engine reads it through typed, read-only accessors (``breakdowns``, ``siblings``,
-    ``relations``, ``stall``, …); ``data`` is the YAML document as loaded, kept for the
-    compilers of filter conditions (``metric_cards.filters``).
+    The engine reads it through typed, read-only values: the filter conditions of both
+    measures (:mod:`metric_cards.conditions`, compiled by ``metric_cards.filters``) and
+    accessors (``breakdowns``, ``siblings``, ``relations``, ``stall``, …). ``data`` is the YAML
+    document as loaded, which those accessors read.
     """
 
     id: str
     path: Path
     data: dict[str, Any] = field(repr=False)
+    numerator_filters: tuple[Condition, ...] = field(repr=False)
+    denominator_filters: tuple[Condition, ...] = field(repr=False)
+
+    @classmethod
+    def from_document(cls, data: dict[str, Any], path: Path) -> CardDefinition:
+        """The card of a document that passed the schema and the semantic checks."""
+        measures = data["measures"]
+        return cls(data["id"], path, data,
+                   build_conditions(measures["numerator"]["filters"]),
+                   build_conditions(measures["denominator"]["filters"]))
 
     @property
     def label(self) -> str:
@@ -120,14 +132,6 @@ class CardDefinition:
     @property
     def min_sample(self) -> int:
         return self.data["min_sample"]
-
-    @property
-    def numerator_filters(self) -> list[dict[str, Any]]:
-        return self.data["measures"]["numerator"]["filters"]
-
-    @property
-    def denominator_filters(self) -> list[dict[str, Any]]:
-        return self.data["measures"]["denominator"]["filters"]
 
     @property
     def breakdowns(self) -> tuple[Breakdown, ...]:
@@ -236,7 +240,7 @@ def parse_definition(text: str, name: str, path: Path | None = None) -> CardDefi
         located = [(format_path(loc), message, line_of(text, loc)) for loc, message in problems]
         (where, message, line), others = located[0], located[1:]
         raise CardDefinitionError(name, where, message, line, others=others)
-    return CardDefinition(data["id"], path or Path(name), data)
+    return CardDefinition.from_document(data, path or Path(name))
 
 
 def _explain(err: jsonschema.ValidationError) -> str:
@@ -280,9 +284,7 @@ def semantic_problems(data: dict[str, Any], path: Path | None) -> list[Problem]:
     for side in ("numerator", "denominator"):
         base: list[str | int] = ["measures", side, "filters"]
         for i, cond in enumerate(data["measures"][side]["filters"]):
-            problem = _condition_problem(cond, [*base, i], declared)
-            if problem:
-                problems.append(problem)
+            problems += _condition_problems(cond, [*base, i], declared)
     problems += _stall_problems(data)
     problems += _breakdown_problems(data)
     return problems
@@ -366,47 +368,48 @@ def _threshold_problem(data: dict[str, Any]) -> Problem | None:
     return None
 
 
-def _condition_problem(cond: dict[str, Any], loc: list[str | int],
-                       declared: set[str]) -> Problem | None:
+def _condition_problems(cond: dict[str, Any], loc: list[str | int],
+                        declared: set[str]) -> list[Problem]:
+    """Problems of one condition and, for ``any_of`` / ``has_event``, of each item inside.
+
+    One problem per condition at most (the first of its own checks); the items of a compound
+    condition are each checked, so two bad items give two problems.
+    """
     when = cond.get("when")
     if when and when["param"] not in declared:
-        return [*loc, "when", "param"], (
+        return [([*loc, "when", "param"], (
             f"parameter {when['param']!r} is not declared by this card (expected one of: "
-            f"{', '.join(sorted(declared))}; declare it under 'parameters')")
+            f"{', '.join(sorted(declared))}; declare it under 'parameters')"))]
     kinds = [k for k in ("field", "any_of", "has_event", "promise") if k in cond]
     if len(kinds) != 1:
-        return loc, f"expected exactly one of field / any_of / has_event / promise, got {kinds}"
-    if "promise" in cond:
-        extra = set(cond) - {"promise", "when"}
+        return [(loc, f"expected exactly one of field / any_of / has_event / promise, "
+                      f"got {kinds}")]
+    kind = kinds[0]
+    if kind != "field":
+        extra = set(cond) - {kind, "when"}
         if extra:
-            return loc, f"promise takes no {', '.join(sorted(extra))}"
-        return None
-    if "any_of" in cond:
-        extra = set(cond) - {"any_of", "when"}
-        if extra:
-            return loc, f"any_of takes no {', '.join(sorted(extra))}"
-        for i, sub in enumerate(cond["any_of"]):
-            problem = _condition_problem(sub, [*loc, "any_of", i], declared)
-            if problem:
-                return problem
-        return None
-    if "has_event" in cond:
-        extra = set(cond) - {"has_event", "when"}
-        if extra:
-            return loc, f"has_event takes no {', '.join(sorted(extra))}"
-        for i, sub in enumerate(cond["has_event"]["where"]):
-            sub_loc: list[str | int] = [*loc, "has_event", "where", i]
-            if sub.get("when") and sub["when"]["param"] not in declared:
-                return [*sub_loc, "when", "param"], (
-                    f"parameter {sub['when']['param']!r} is not declared by this card "
-                    f"(expected one of: {', '.join(sorted(declared))})")
-            problem = _operand_problem(sub, sub_loc, allow_refs=False)
-            if problem:
-                return problem
-        return None
-    if "op" not in cond:
-        return loc, "'op' is a required property (expected an operator such as 'eq')"
-    return _operand_problem(cond, loc, allow_refs=True)
+            return [(loc, f"{kind} takes no {', '.join(sorted(extra))}")]
+    if kind == "any_of":
+        return [p for i, sub in enumerate(cond["any_of"])
+                for p in _condition_problems(sub, [*loc, "any_of", i], declared)]
+    if kind == "has_event":
+        return [p for i, sub in enumerate(cond["has_event"]["where"])
+                if (p := _event_condition_problem(sub, [*loc, "has_event", "where", i],
+                                                  declared))]
+    if kind == "field" and "op" not in cond:
+        return [(loc, "'op' is a required property (expected an operator such as 'eq')")]
+    problem = _operand_problem(cond, loc, allow_refs=True) if kind == "field" else None
+    return [problem] if problem else []
+
+
+def _event_condition_problem(cond: dict[str, Any], loc: list[str | int],
+                             declared: set[str]) -> Problem | None:
+    """A ``has_event.where`` item: a declared switch and one literal operand."""
+    if cond.get("when") and cond["when"]["param"] not in declared:
+        return [*loc, "when", "param"], (
+            f"parameter {cond['when']['param']!r} is not declared by this card "
+            f"(expected one of: {', '.join(sorted(declared))})")
+    return _operand_problem(cond, loc, allow_refs=False)
 
 
 def _operand_problem(cond: dict[str, Any], loc: list[str | int],

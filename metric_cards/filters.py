@@ -1,4 +1,4 @@
-"""Compile structured card filters (field, op, value) into SQLAlchemy Core expressions.
+"""Compile a card's typed filter conditions (``metric_cards.conditions``) into SQLAlchemy Core.
 
 Values always travel as bound parameters; field names come from the JSON-Schema enums, so a
 definition cannot inject SQL. Event conditions (``has_event``) become one-row-per-shipment
@@ -11,7 +11,7 @@ within 72 hours, both no later than ``as_of``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,14 @@ from sqlalchemy import Table, and_, case, false, func, literal, or_, select, tru
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
+from metric_cards.conditions import (
+    AnyOf,
+    Compare,
+    Condition,
+    EventCompare,
+    HasEvent,
+    PromiseState,
+)
 from metric_cards.definitions import TIMESTAMP_FIELDS
 from metric_cards.dialect import instant, plus_hours, utc_ts
 from metric_cards.promises import promise_condition
@@ -53,12 +61,12 @@ class FilterCompiler:
     #: Optional lower bound on the events a ``has_event`` counts (``occurred_at >= since``).
     events_since: datetime | None = None
 
-    def enabled(self, cond: dict[str, Any]) -> bool:
-        when = cond.get("when")
-        return when is None or self.switches[when["param"]] == when["equals"]
+    def enabled(self, cond: Condition | EventCompare) -> bool:
+        when = cond.when
+        return when is None or self.switches[when.param] == when.equals
 
     # shipments ---------------------------------------------------------------------------
-    def conditions(self, conds: list[dict[str, Any]],
+    def conditions(self, conds: Sequence[Condition],
                    attribution: tuple[str, tuple[str, ...]] | None = None) -> Expr | None:
         """AND of ``conds`` (disabled ones dropped); None when nothing applies.
 
@@ -70,42 +78,46 @@ class FilterCompiler:
             return None
         return and_(*parts) if len(parts) > 1 else parts[0]
 
-    def condition(self, cond: dict[str, Any],
+    def condition(self, cond: Condition,
                   attribution: tuple[str, tuple[str, ...]] | None = None) -> Expr | None:
         if not self.enabled(cond):
             return None
-        if "any_of" in cond:
-            parts = [p for p in (self.condition(c) for c in cond["any_of"]) if p is not None]
+        if isinstance(cond, AnyOf):
+            parts = [p for p in (self.condition(c) for c in cond.conditions) if p is not None]
             if not parts:
                 return None
             return or_(*parts) if len(parts) > 1 else parts[0]
-        if "promise" in cond:
-            return promise_condition(self.shipments, cond["promise"], self.timezone,
+        if isinstance(cond, PromiseState):
+            return promise_condition(self.shipments, cond.promise, self.timezone,
                                      self.promise_basis, self.years)
-        if "has_event" in cond:
-            flag = self.event_flag(cond["has_event"]["where"], attribution)
+        if isinstance(cond, HasEvent):
+            flag = self.event_flag(cond.where, attribution)
             self.flags.append(flag)
             return flag.subquery.c.shipment_id.is_not(None)
-        column = self.shipments.c[cond["field"]]
-        is_time = cond["field"] in TIMESTAMP_FIELDS
+        return self.comparison(cond)
+
+    def comparison(self, cond: Compare) -> Expr:
+        """A shipment field against a literal, another column or the reading instant."""
+        column = self.shipments.c[cond.field]
+        is_time = cond.field in TIMESTAMP_FIELDS
         left: Expr = utc_ts(column) if is_time else column
-        if "column" in cond:
-            other = self.shipments.c[cond["column"]]
-            right: Any = utc_ts(other) if cond["column"] in TIMESTAMP_FIELDS else other
-        elif "instant" in cond:
+        if cond.column is not None:
+            other = self.shipments.c[cond.column]
+            right: Any = utc_ts(other) if cond.column in TIMESTAMP_FIELDS else other
+        elif cond.instant is not None:
             right = instant(self.as_of)
         else:
-            right = cond.get("value")
+            right = cond.value
             if is_time and right is not None:
-                raise ValueError(f"{cond['field']}: compare timestamps with 'instant' or 'column'")
-        return apply_op(left, cond["op"], right, column)
+                raise ValueError(f"{cond.field}: compare timestamps with 'instant' or 'column'")
+        return apply_op(left, cond.op, right, column)
 
     # events ------------------------------------------------------------------------------
-    def event_flag(self, where: list[dict[str, Any]],
+    def event_flag(self, where: Sequence[EventCompare],
                    attribution: tuple[str, tuple[str, ...]] | None) -> EventFlag:
         ev = self.events
         occurred = utc_ts(ev.c.occurred_at)
-        needs_resolution = any(c["field"] == "auto_resolved" and self.enabled(c) for c in where)
+        needs_resolution = any(c.field == "auto_resolved" and self.enabled(c) for c in where)
         source: Any = ev
         resolved = None
         if needs_resolution:
@@ -117,14 +129,14 @@ class FilterCompiler:
         for cond in where:
             if not self.enabled(cond):
                 continue
-            if cond["field"] == "auto_resolved":
+            if cond.field == "auto_resolved":
                 assert resolved is not None
                 flag = case((or_(ev.c.exception_class == "transient",
                                  resolved.c.event_id.is_not(None)), 1), else_=0)
-                parts.append(apply_op(flag, cond["op"], _as_flag(cond.get("value")), None))
+                parts.append(apply_op(flag, cond.op, _as_flag(cond.value), None))
             else:
-                column = ev.c[cond["field"]]
-                parts.append(apply_op(column, cond["op"], cond.get("value"), column))
+                column = ev.c[cond.field]
+                parts.append(apply_op(column, cond.op, cond.value, column))
         if attribution is None:
             sub = (select(ev.c.shipment_id, func.min(occurred).label("first_at"))
                    .select_from(source).where(*parts).group_by(ev.c.shipment_id))

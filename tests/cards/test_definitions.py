@@ -204,3 +204,63 @@ def test_every_semantic_problem_is_reported_with_its_location(tmp_path):
 def test_one_problem_has_one_line(tmp_path):
     msg = error_for(tmp_path, lambda d: d.update(kind="count"))
     assert "\n" not in msg
+
+
+def test_every_problem_inside_compound_conditions_is_reported(tmp_path):
+    """Two bad items of one any_of and two of one has_event give four located problems."""
+
+    def four_problems(d):
+        numerator(d)[0]["has_event"]["where"] += [
+            {"field": "milestone", "op": "in", "value": "delivered"},
+            {"field": "carrier", "op": "eq", "value": ["brt"]}]
+        numerator(d).append({"any_of": [
+            {"field": "carrier", "op": "is_null", "value": "x"},
+            {"field": "carrier", "op": "eq", "value": "brt"},
+            {"field": "status", "op": "gt", "instant": "as_of"}]})
+
+    data = copy.deepcopy(BASE)
+    four_problems(data)
+    path = write(tmp_path, data)
+    with pytest.raises(CardDefinitionError) as info:
+        load_definition(path)
+    found = info.value.problems
+    base = "measures.numerator.filters"
+    assert [loc for loc, _, _ in found] == [
+        f"{base}[0].has_event.where[2].value", f"{base}[0].has_event.where[3].value",
+        f"{base}[1].any_of[0]", f"{base}[1].any_of[2].instant"]
+    lines = path.read_text().splitlines()
+    assert all(isinstance(line, int) for _, _, line in found)
+    assert [lines[line - 1].strip() for _, _, line in found] == [
+        "value: delivered", "value:", "- field: carrier", "instant: as_of"]
+
+
+def test_filters_travel_as_typed_frozen_conditions():
+    """After validation a card's filters are frozen dataclasses, never the YAML's dicts."""
+    import dataclasses
+
+    from metric_cards.conditions import AnyOf, Compare, EventCompare, HasEvent, When
+
+    cards = load_directory()
+    rate = cards["exception_rate"]
+    (flag,) = rate.numerator_filters
+    assert isinstance(flag, HasEvent) and rate.denominator_filters == ()
+    assert flag.where == (
+        EventCompare("exception_category", "is_not_null"),
+        EventCompare("auto_resolved", "eq", False, When("include_transient", False)))
+    failed = cards["failed_deliveries"].numerator_filters
+    assert isinstance(failed[0], AnyOf) and all(isinstance(c, HasEvent)
+                                                for c in failed[0].conditions)
+    assert failed[1] == AnyOf((Compare("delivered_at", "is_null"),
+                               Compare("delivered_at", "gt", instant="as_of")))
+
+    def walk(conds):
+        for cond in conds:
+            assert dataclasses.is_dataclass(cond) and not isinstance(cond, dict)
+            hash(cond)  # frozen, tuples all the way down
+            yield cond
+            yield from walk(getattr(cond, "conditions", ()))
+
+    for card in cards.values():
+        list(walk(card.numerator_filters + card.denominator_filters))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        flag.when = None  # type: ignore[misc]
