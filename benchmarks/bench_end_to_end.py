@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from benchmarks.context import Context
 from benchmarks.figures import Figure, median
@@ -37,13 +37,20 @@ WALL_TARGET_S = 45.0
 LOADER_RSS_TARGET_MIB = 350.0
 
 
-def loader_config() -> dict[str, object]:
-    """target-duckdb's ``config`` block in meltano.yml (batch size etc.), paths left out."""
-    project = yaml.safe_load((ROOT / "meltano.yml").read_text("utf-8"))
-    for plugin in project["plugins"]["loaders"]:
-        if plugin["name"] == "target-duckdb":
-            return {k: v for k, v in (plugin.get("config") or {}).items() if k != "path"}
-    raise RuntimeError("meltano.yml defines no target-duckdb loader")
+def loader_config(work: Path) -> dict[str, object]:
+    """target-duckdb's configuration as Meltano resolves it from meltano.yml (batch size, the
+    schema named by the project's ``WAREHOUSE_SCHEMA`` etc.), the warehouse path left out."""
+    env = {**os.environ, "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano-config.db'}",
+           "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    for name in [k for k in env if k.startswith("TARGET_DUCKDB_")]:
+        del env[name]  # the file's settings, not this shell's
+    printed = subprocess.run([str(BIN / "meltano"), "config", "--unsafe", "print",
+                              "--plugin-type=loader", "target-duckdb"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=300)
+    if printed.returncode != 0:
+        raise RuntimeError(f"meltano config print target-duckdb failed: {printed.stderr[-2000:]}")
+    config = json.loads(printed.stdout)
+    return {k: v for k, v in config.items() if k != "path"}
 
 
 def loader_name() -> str:
@@ -118,7 +125,7 @@ def run(ctx: Context) -> BenchmarkResult:
     install_plugins(work)
     spec = WorldSpec("worked_example", {}, seed=s.seed)
     samples = Samples()
-    settings = loader_config()
+    settings = loader_config(work)
     with start_sandbox(spec, work) as sandbox:
         as_of = datetime.fromtimestamp(sandbox.world.as_of, UTC)
         sandbox.set_clock(as_of)
