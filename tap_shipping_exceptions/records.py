@@ -99,8 +99,12 @@ def normalise_code(code: int) -> int:
     return code // 1000 if code >= 1000 else code
 
 
-def normalise_text(text: str | None) -> str:
+def identity_text(text: str | None) -> str:
     """Collapse whitespace and case so cosmetic differences don't change an event's identity.
+
+    Deliberately not the classifier's ``shipping_core.text.normalise_text`` (which also strips
+    accents and folds quotes): every ``event_id`` already loaded was hashed from this form, so
+    changing it would load each of those events a second time under a new id.
 
     ``str.split()`` splits on exactly the characters regex ``\\s`` matches (``str.isspace``), so
     this equals ``re.sub(r"\\s+", " ", text).strip().casefold()`` at a third of the cost.
@@ -111,7 +115,7 @@ def normalise_text(text: str | None) -> str:
 def make_event_id(shipment_id: str, occurred: int, code: int, carrier_code: str | None,
                   message: str | None, city: str | None) -> str:
     key = "\x1f".join((shipment_id, str(occurred), str(code), carrier_code or "",
-                       normalise_text(message), normalise_text(city)))
+                       identity_text(message), identity_text(city)))
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
