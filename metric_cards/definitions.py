@@ -8,10 +8,11 @@ expected. No SQL lives in a definition; filters are (field, op, value) triples c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import jsonschema
 from jsonschema.exceptions import best_match
@@ -222,25 +223,44 @@ def parse_definition(text: str, name: str, path: Path | None = None) -> CardDefi
         validate(data, CARD_SCHEMA,
                  order=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     except DataFileProblem as problem:
-        err = problem.errors[0]
-        if err.context and all(sub.validator == "required" for sub in err.context):
-            keys = [sub.validator_value[0] for sub in err.context]
-            loc = list(err.absolute_path)
-            raise CardDefinitionError(name, format_path(loc),
-                                      f"expected one of the keys {', '.join(keys)}; got "
-                                      f"{', '.join(map(str, err.instance)) or 'none'}",
-                                      line_of(text, loc)) from None
-        if err.context:
-            err = best_match(err.context)
-        loc = list(err.absolute_path)
-        raise CardDefinitionError(name, format_path(loc), _explain(err),
-                                  line_of(text, loc)) from None
+        _raise_located(name, [_schema_problem(err) for err in _one_per_place(problem.errors)],
+                       text)
     problems = semantic_problems(data, path)
     if problems:
-        located = [(format_path(loc), message, line_of(text, loc)) for loc, message in problems]
-        (where, message, line), others = located[0], located[1:]
-        raise CardDefinitionError(name, where, message, line, others=others)
+        _raise_located(name, problems, text)
     return CardDefinition.from_document(data, path or Path(name))
+
+
+def _raise_located(name: str, problems: list[Problem], text: str) -> NoReturn:
+    """One error naming every problem, each with its path and line, the first one leading."""
+    located = [(format_path(loc), message, line_of(text, loc)) for loc, message in problems]
+    (where, message, line), others = located[0], located[1:]
+    raise CardDefinitionError(name, where, message, line, others=others)
+
+
+def _one_per_place(errors: Sequence[jsonschema.ValidationError]
+                   ) -> list[jsonschema.ValidationError]:
+    """The first schema violation at each place in the document (a condition that matches no
+    alternative also breaks that alternative's rules there: one problem, not two)."""
+    seen: set[tuple[str | int, ...]] = set()
+    kept = []
+    for err in errors:
+        place = tuple(err.absolute_path)
+        if place not in seen:
+            seen.add(place)
+            kept.append(err)
+    return kept
+
+
+def _schema_problem(err: jsonschema.ValidationError) -> Problem:
+    """Where a schema violation is and what was expected there."""
+    if err.context and all(sub.validator == "required" for sub in err.context):
+        keys = [sub.validator_value[0] for sub in err.context]
+        return list(err.absolute_path), (f"expected one of the keys {', '.join(keys)}; got "
+                                         f"{', '.join(map(str, err.instance)) or 'none'}")
+    if err.context:
+        err = best_match(err.context)
+    return list(err.absolute_path), _explain(err)
 
 
 def _explain(err: jsonschema.ValidationError) -> str:

@@ -264,3 +264,25 @@ def test_filters_travel_as_typed_frozen_conditions():
         list(walk(card.numerator_filters + card.denominator_filters))
     with pytest.raises(dataclasses.FrozenInstanceError):
         flag.when = None  # type: ignore[misc]
+
+
+def test_every_schema_problem_is_reported_once_per_place(tmp_path):
+    """Independent schema violations are all named; one bad condition is one problem."""
+
+    def two_problems(d):
+        d.update(colour="red")
+        numerator(d)[0]["has_event"]["where"][0]["op"] = "equals"
+        numerator(d).append({"sql": "1=1"})  # matches no alternative and has an unknown key
+
+    data = copy.deepcopy(BASE)
+    two_problems(data)
+    path = write(tmp_path, data)
+    with pytest.raises(CardDefinitionError) as info:
+        load_definition(path)
+    found = info.value.problems
+    assert [loc for loc, _, _ in found] == [
+        "(top level)", "measures.numerator.filters[1]",
+        "measures.numerator.filters[0].has_event.where[0].op"]
+    assert "'colour' was unexpected" in found[0][1] and "got 'equals'" in found[2][1]
+    lines = path.read_text().splitlines()
+    assert "op: equals" in lines[found[2][2] - 1]
