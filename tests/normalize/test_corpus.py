@@ -38,7 +38,7 @@ def test_corpus_size_and_composition(rows: list[CorpusRow]) -> None:
     assert categories == {"address", "recipient", "depot_network", "customs_border",
                           "damage_lost", "other"}
     for carrier in ("brt", "gls", "dhl_express", "ups", "fedex", "poste_italiane", "sda", "dpd",
-                    "tnt"):
+                    "tnt", "inpost"):
         assert any(r.carrier == carrier for r in rows), carrier
 
 

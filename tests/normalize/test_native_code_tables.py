@@ -1,0 +1,67 @@
+"""Native code tables decide first: InPost ShipX status names (long names included)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tap_shipping_exceptions.normalize.classifier import Classifier
+from tap_shipping_exceptions.normalize.mapping import MappingError
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier()
+
+
+@pytest.mark.parametrize(("code", "milestone", "reason"), [
+    ("undelivered_wrong_address", "attempt_failed", "address.incorrect"),
+    ("undelivered_unknown_receiver", "attempt_failed", "address.unknown_consignee"),
+    ("undelivered_cod_cash_receiver", "attempt_failed", "recipient.cod_unpaid"),
+    ("pickup_reminder_sent_address", "attempt_failed", "recipient.not_available"),
+    ("pickup_time_expired", "available_for_pickup", "recipient.unclaimed"),
+    ("taken_by_courier_from_customer_service_point", "returning", "recipient.unclaimed"),
+    ("oversized", "unknown", "depot_network.locker"),
+    ("delay_in_delivery", "unknown", "depot_network.delay"),
+    ("ready_to_pickup", "available_for_pickup", None),
+    ("stack_parcel_in_box_machine_pickup_time_expired", "in_transit", None),
+    ("return_pickup_confirmation_to_sender", "delivered", None),
+    ("returned_to_sender", "returning", None),
+    ("canceled", "cancelled", None),
+])
+def test_inpost_status_name_decides(clf: Classifier, code: str, milestone: str,
+                                    reason: str | None) -> None:
+    # the message reports a different exception on purpose: the code table is consulted first
+    c = clf.classify("inpost", None, "The Recipient has refused to accept the parcel.",
+                     carrier_code=code.upper())
+    assert (c.milestone, c.exception_reason, c.classified_by) == \
+        (milestone, reason, "carrier_code")
+
+
+def test_inpost_code_refined_by_message(clf: Classifier) -> None:
+    # 'undelivered' carries no reason of its own: a reason in the text wins, else the fallback
+    refined = clf.classify("inpost", None, "No delivery possible today. Reason: no mailbox.",
+                           carrier_code="undelivered")
+    assert (refined.exception_reason, refined.classified_by) == ("address.access", "message")
+    bare = clf.classify("inpost", None, "Transfer of undeliverable parcels to the warehouse.",
+                        carrier_code="undelivered")
+    assert (bare.exception_reason, bare.classified_by) == ("other.not_delivered",
+                                                           "carrier_code")
+
+
+def test_inpost_unknown_status_falls_through_to_the_message(clf: Classifier) -> None:
+    # "other" is deliberately not in the table; a name InPost adds later behaves the same
+    c = clf.classify("inpost", None, "The Recipient has refused to accept the parcel.",
+                     carrier_code="other")
+    assert (c.exception_category, c.classified_by) == ("recipient", "message")
+
+
+def test_code_names_longer_than_64_characters_are_refused(mapping_copy: Path) -> None:
+    path = mapping_copy / "inpost.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["codes"]["x" * 65] = {"milestone": "in_transit"}
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"inpost\.yaml: \$\.codes: 'x{65}' does not match"):
+        Classifier(mapping_copy)
