@@ -65,3 +65,12 @@ def test_code_names_longer_than_64_characters_are_refused(mapping_copy: Path) ->
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     with pytest.raises(MappingError, match=r"inpost\.yaml: \$\.codes: 'x{65}' does not match"):
         Classifier(mapping_copy)
+
+
+@pytest.mark.parametrize(("code", "reason"), [
+    ("DD", "depot_network.delay"), ("PD", "depot_network.delay"),
+    ("CP", "customs_border.processing"), ("CC", None), ("OW", None),
+])
+def test_fedex_legend_codes(clf: Classifier, code: str, reason: str | None) -> None:
+    c = clf.classify("fedex", None, None, carrier_code=code)
+    assert (c.exception_reason, c.classified_by) == (reason, "carrier_code")
