@@ -74,3 +74,20 @@ def test_code_names_longer_than_64_characters_are_refused(mapping_copy: Path) ->
 def test_fedex_legend_codes(clf: Classifier, code: str, reason: str | None) -> None:
     c = clf.classify("fedex", None, None, carrier_code=code)
     assert (c.exception_reason, c.classified_by) == (reason, "carrier_code")
+
+
+@pytest.mark.parametrize(("code", "milestone", "reason"), [
+    ("48", "attempt_failed", "recipient.not_available"),
+    ("G3", "attempt_failed", "recipient.closed"),
+    ("6C", "returning", "recipient.unclaimed"),
+    ("A7", "unknown", "address.moved"),
+    ("34", "unknown", "depot_network.missort"),
+    ("UP", "unknown", "damage_lost.trace"),
+    ("ZP", "available_for_pickup", None),
+    ("9E", "delivered", None),
+])
+def test_ups_activity_status_codes(clf: Classifier, code: str, milestone: str,
+                                   reason: str | None) -> None:
+    c = clf.classify("ups", None, "Import Scan", carrier_code=code.lower())
+    assert (c.milestone, c.exception_reason, c.classified_by) == \
+        (milestone, reason, "carrier_code")
