@@ -91,3 +91,18 @@ def test_ups_activity_status_codes(clf: Classifier, code: str, milestone: str,
     c = clf.classify("ups", None, "Import Scan", carrier_code=code.lower())
     assert (c.milestone, c.exception_reason, c.classified_by) == \
         (milestone, reason, "carrier_code")
+
+
+@pytest.mark.parametrize(("code", "milestone", "reason"), [
+    ("LMD.9002", "unknown", "recipient.unclaimed"),
+    ("lmd.9006", "attempt_failed", "recipient.refused"),
+    ("CC.003", "unknown", "customs_border.inspection"),
+    ("EOL.9003", "unknown", "damage_lost.destroyed"),
+    ("LMD.3008", "in_transit", None),
+    ("RTS.1002", "returned", None),
+])
+def test_inpost_group_event_codes(clf: Classifier, code: str, milestone: str,
+                                  reason: str | None) -> None:
+    c = clf.classify("inpost", None, None, carrier_code=code)
+    assert (c.milestone, c.exception_reason, c.classified_by) == \
+        (milestone, reason, "carrier_code")
