@@ -27,7 +27,7 @@ def load_error(mapping_dir: Path) -> str:
 def test_packaged_mappings_are_valid() -> None:
     mappings = load_mappings(PACKAGED_MAPPINGS)
     assert set(mappings.carriers) == {"brt", "poste_italiane", "sda", "gls", "dhl_express",
-                                      "ups", "fedex", "tnt", "dpd"}
+                                      "ups", "fedex", "tnt", "dpd", "inpost"}
     assert {"generic.yaml", "shippypro.yaml"} <= set(mappings.versions)
     assert re.fullmatch(r"\d{4}\.\d{2}-\d+", mappings.taxonomy_version)
 
