@@ -222,6 +222,11 @@ class Classifier:
             return (self._make(found[0].label, lexicon_milestone, "lexicon"), False,
                     _lexicon_source(*found))
         if progress is not None:
+            failure = self.mappings.failure_milestones.get(progress.label.milestone)
+            if failure is not None:
+                # "Could not deliver": a failure with no readable cause is an exception
+                return (self._make(failure, progress.label.milestone or milestone, "message"),
+                        False, progress.source)
             return self._make(progress.label, milestone, "message"), False, progress.source
         if status is not None:
             return (self._make(Label(milestone=code_milestone), code_milestone,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,8 @@ class MappingSet:
     fallback_suppressed_by: frozenset[str]
     exception_keeps_text_milestones: frozenset[str]
     versions: Mapping[str, str]  # file name -> version
+    # milestones that are failures in themselves ("Could not deliver"): their exception label
+    failure_milestones: Mapping[str, Label] = field(default_factory=dict)
 
     @property
     def taxonomy_version(self) -> str:
@@ -255,4 +257,8 @@ def load_mappings(mapping_dir: Path | None = None) -> MappingSet:
                       fallback_suppressed_by=frozenset(status_doc["fallback_suppressed_by"]),
                       exception_keeps_text_milestones=frozenset(
                           status_doc["exception_keeps_text_milestones"]),
-                      versions=versions)
+                      versions=versions,
+                      failure_milestones={
+                          milestone: _label(node, status_path, ("failure_milestones", milestone))
+                          for milestone, node in
+                          (status_doc.get("failure_milestones") or {}).items()})
