@@ -3,8 +3,9 @@
 Precedence (see docs/taxonomy.md): the carrier's native code table, then message patterns
 (the carrier's own, then generic Italian/English), then the fallback stem lexicon
 (``lexicon.yaml``) for a specific cause, then the ShippyPro status-code fallback
-(4 -> recipient.not_available, 5 -> other.generic), then the lexicon's generic exception
-wording (-> other). Messages are classified on every event, not only on codes 4/5. When
+(4 -> recipient.not_available, 5 -> other.generic), then a failure milestone read by a rule
+with no cause ("Could not deliver": ``failure_milestones`` in ``shippypro.yaml`` -> other),
+then the lexicon's generic exception wording (-> other). Messages are classified on every event, not only on codes 4/5. When
 several rules match, a specific category beats ``other`` and then the one matching the longest
 text wins; ties go by the category order in ``shippypro.yaml`` (damage_lost > customs_border >
 address > recipient > depot_network > other). ``classified_by`` names what decided:
@@ -218,15 +219,16 @@ class Classifier:
             return (self._make(fallback, exc_milestone, "shippypro_code"),
                     progress is None and found is None,
                     f"shippypro.yaml:$.codes.{fold}.fallback")
+        failure = (self.mappings.failure_milestones.get(text_milestone)
+                   if text_milestone is not None else None)
+        if failure is not None and progress is not None:
+            # "Could not deliver": a failure with no readable cause is an exception; the rule
+            # that read the failure explains it better than a generic stem
+            return (self._make(failure, text_milestone, "message"), False, progress.source)
         if found is not None:
             return (self._make(found[0].label, lexicon_milestone, "lexicon"), False,
                     _lexicon_source(*found))
         if progress is not None:
-            failure = self.mappings.failure_milestones.get(progress.label.milestone)
-            if failure is not None:
-                # "Could not deliver": a failure with no readable cause is an exception
-                return (self._make(failure, progress.label.milestone or milestone, "message"),
-                        False, progress.source)
             return self._make(progress.label, milestone, "message"), False, progress.source
         if status is not None:
             return (self._make(Label(milestone=code_milestone), code_milestone,
