@@ -1,13 +1,13 @@
 """Classify one carrier tracking event into the normalised exception taxonomy.
 
-Precedence (see docs/taxonomy.md): the carrier's native code table, then message patterns
-(the carrier's own, then generic Italian/English), then the fallback stem lexicon
-(``lexicon.yaml``) for a specific cause, then the ShippyPro status-code fallback
-(4 -> recipient.not_available, 5 -> other.generic), then a failure milestone read by a rule
-with no cause ("Could not deliver": ``failure_milestones`` in ``shippypro.yaml`` -> other),
-then the lexicon's generic exception wording (-> other). Messages are classified on every event, not only on codes 4/5. When
-several rules match, a specific category beats ``other`` and then the one matching the longest
-text wins; ties go by the category order in ``shippypro.yaml`` (damage_lost > customs_border >
+Precedence (see docs/taxonomy.md): the carrier's native code table, then message patterns (the
+carrier's own, then generic Italian/English), then the fallback stem lexicon (``lexicon.yaml``)
+for a specific cause, then the ShippyPro status-code fallback (4 -> recipient.not_available, 5
+-> other.generic), then a failure milestone read by a rule with no cause ("Could not deliver":
+``failure_milestones`` in ``shippypro.yaml`` -> other), then the lexicon's generic exception
+wording (-> other). Messages are classified on every event, not only on codes 4/5. When several
+rules match, a specific category beats ``other`` and then the one matching the longest text
+wins; ties go by the category order in ``shippypro.yaml`` (damage_lost > customs_border >
 address > recipient > depot_network > other). ``classified_by`` names what decided:
 ``carrier_code``, ``message`` (a rule), ``lexicon``, ``shippypro_code`` or ``none``. Any text
 classifies (empty, huge, control characters, lone surrogates); only the first
