@@ -193,6 +193,11 @@ def test_normalised_text(raw: str, normal: str) -> None:
     ("Customs cleared", None),
     ("Problem resolved, shipment moving again", None),
     ("Parcel left in your safe place", None),
+    ("Tracking information unavailable", None),
+    ("We remain at your disposal", None),
+    ("La spedizione e' rintracciabile online", None),
+    ("Arrived at the Snowdon Road depot", None),
+    ("La spedizione non e' rintracciabile", "damage_lost"),
 ])
 def test_false_friends_and_precedence(clf: Classifier, text: str,
                                       category: str | None) -> None:
