@@ -19,6 +19,8 @@ import yaml
 
 from shipping_core.datafile import DataFileProblem, parse_yaml, validate
 
+from .literals import rule_literals
+
 PACKAGED_MAPPINGS = Path(__file__).with_name("mappings")
 SCHEMA_PATH = Path(__file__).with_name("mapping.schema.json")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
@@ -52,9 +54,17 @@ class Rule:
     source: str
     # all ``match`` patterns as one alternation: one search rejects most rules at once
     prefilter: re.Pattern[str] | None = None
+    # strings one of which every match contains (literals.py): cheaper still than a search
+    literals: frozenset[str] | None = None
 
     def specificity(self, text: str) -> int:
         """Length of the longest text matched (0 = rule does not apply to ``text``)."""
+        if self.literals is not None:
+            for literal in self.literals:
+                if literal in text:
+                    break
+            else:
+                return 0
         if self.prefilter is not None and self.prefilter.search(text) is None:
             return 0
         best = 0
@@ -191,7 +201,8 @@ def _rules(nodes: list[Mapping[str, Any]], path: Path) -> tuple[Rule, ...]:
             unless=_compile_all(node["unless"], path, (*parts, "unless")) if "unless" in node
             else (),
             source=f"{path.name}:{_json_path(parts)}",
-            prefilter=_alternation(match)))
+            prefilter=_alternation(match),
+            literals=rule_literals(p.pattern for p in match)))
     return tuple(rules)
 
 
