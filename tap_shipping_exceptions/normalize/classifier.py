@@ -1,12 +1,13 @@
 """Classify one carrier tracking event into the normalised exception taxonomy.
 
-Precedence (see docs/taxonomy.md): the carrier's native code table, then message patterns
-(the carrier's own, then generic Italian/English), then the fallback stem lexicon
-(``lexicon.yaml``) for a specific cause, then the ShippyPro status-code fallback
-(4 -> recipient.not_available, 5 -> other.generic), then the lexicon's generic exception
-wording (-> other). Messages are classified on every event, not only on codes 4/5. When
-several rules match, a specific category beats ``other`` and then the one matching the longest
-text wins; ties go by the category order in ``shippypro.yaml`` (damage_lost > customs_border >
+Precedence (see docs/taxonomy.md): the carrier's native code table, then message patterns (the
+carrier's own, then generic Italian/English), then the fallback stem lexicon (``lexicon.yaml``)
+for a specific cause, then the ShippyPro status-code fallback (4 -> recipient.not_available, 5
+-> other.generic), then a failure milestone read by a rule with no cause ("Could not deliver":
+``failure_milestones`` in ``shippypro.yaml`` -> other), then the lexicon's generic exception
+wording (-> other). Messages are classified on every event, not only on codes 4/5. When several
+rules match, a specific category beats ``other`` and then the one matching the longest text
+wins; ties go by the category order in ``shippypro.yaml`` (damage_lost > customs_border >
 address > recipient > depot_network > other). ``classified_by`` names what decided:
 ``carrier_code``, ``message`` (a rule), ``lexicon``, ``shippypro_code`` or ``none``. Any text
 classifies (empty, huge, control characters, lone surrogates); only the first
@@ -170,6 +171,29 @@ class Classifier:
                               exception_class=label.exception_class,
                               classified_by=by, taxonomy_version=self.taxonomy_version)
 
+    def _by_carrier_code(self, carrier: str, carrier_code: str | None, text: str,
+                         text_milestone: str | None, exc_milestone: str,
+                         ) -> tuple[Classification, bool, str] | None:
+        """The carrier's own code table decides first, when the event carries a known code."""
+        own = self.mappings.carriers.get(carrier)
+        if not carrier_code or own is None:
+            return None
+        entry = own.codes.get(str(carrier_code).strip().upper())
+        if entry is None:
+            return None
+        if entry.refine_by_message:
+            refined = self._message_rule(carrier, text, exceptions=True)
+            if refined is not None:
+                return (self._make(refined.label, exc_milestone, "message"), False,
+                        refined.source)
+        if (not entry.label.is_exception and text_milestone in TERMINAL_MILESTONES
+                and entry.label.milestone not in TERMINAL_MILESTONES):
+            # a progress code ("return to shipper" in progress) whose text reports the
+            # final outcome ("returned to the sender"): the text is the more specific
+            return (self._make(Label(milestone=text_milestone), text_milestone,
+                               "carrier_code"), False, entry.source)
+        return self._make(entry.label, exc_milestone, "carrier_code"), False, entry.source
+
     def _classify(self, carrier: str, shippypro_code: int | None, message: str | None,
                   carrier_code: str | None) -> tuple[Classification, bool, str]:
         """(classification, unmapped?, source of the deciding rule/code/stem)."""
@@ -184,23 +208,10 @@ class Classifier:
         exc_milestone = (text_milestone if text_milestone in
                          self.mappings.exception_keeps_text_milestones else code_milestone)
 
-        own = self.mappings.carriers.get(carrier)
-        entry = None
-        if carrier_code and own is not None:
-            entry = own.codes.get(str(carrier_code).strip().upper())
-        if entry is not None:
-            if entry.refine_by_message:
-                refined = self._message_rule(carrier, text, exceptions=True)
-                if refined is not None:
-                    return (self._make(refined.label, exc_milestone, "message"), False,
-                            refined.source)
-            if (not entry.label.is_exception and text_milestone in TERMINAL_MILESTONES
-                    and entry.label.milestone not in TERMINAL_MILESTONES):
-                # a progress code ("return to shipper" in progress) whose text reports the
-                # final outcome ("returned to the sender"): the text is the more specific
-                return (self._make(Label(milestone=text_milestone), text_milestone,
-                                   "carrier_code"), False, entry.source)
-            return self._make(entry.label, exc_milestone, "carrier_code"), False, entry.source
+        by_code = self._by_carrier_code(carrier, carrier_code, text, text_milestone,
+                                        exc_milestone)
+        if by_code is not None:
+            return by_code
 
         exception = self._message_rule(carrier, text, exceptions=True)
         if exception is not None:
@@ -219,6 +230,12 @@ class Classifier:
             return (self._make(fallback, exc_milestone, "shippypro_code"),
                     progress is None and found is None,
                     f"shippypro.yaml:$.codes.{fold}.fallback")
+        failure = (self.mappings.failure_milestones.get(text_milestone)
+                   if text_milestone is not None else None)
+        if failure is not None and progress is not None:
+            # "Could not deliver": a failure with no readable cause is an exception; the rule
+            # that read the failure explains it better than a generic stem
+            return (self._make(failure, text_milestone, "message"), False, progress.source)
         if found is not None:
             return (self._make(found[0].label, lexicon_milestone, "lexicon"), False,
                     _lexicon_source(*found))

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from shipping_core.datafile import DataFileProblem, parse_yaml, validate
+
+from .literals import rule_literals
 
 PACKAGED_MAPPINGS = Path(__file__).with_name("mappings")
 SCHEMA_PATH = Path(__file__).with_name("mapping.schema.json")
@@ -52,9 +54,17 @@ class Rule:
     source: str
     # all ``match`` patterns as one alternation: one search rejects most rules at once
     prefilter: re.Pattern[str] | None = None
+    # strings one of which every match contains (literals.py): cheaper still than a search
+    literals: frozenset[str] | None = None
 
     def specificity(self, text: str) -> int:
         """Length of the longest text matched (0 = rule does not apply to ``text``)."""
+        if self.literals is not None:
+            for literal in self.literals:
+                if literal in text:
+                    break
+            else:
+                return 0
         if self.prefilter is not None and self.prefilter.search(text) is None:
             return 0
         best = 0
@@ -99,6 +109,8 @@ class MappingSet:
     fallback_suppressed_by: frozenset[str]
     exception_keeps_text_milestones: frozenset[str]
     versions: Mapping[str, str]  # file name -> version
+    # milestones that are failures in themselves ("Could not deliver"): their exception label
+    failure_milestones: Mapping[str, Label] = field(default_factory=dict)
 
     @property
     def taxonomy_version(self) -> str:
@@ -189,7 +201,8 @@ def _rules(nodes: list[Mapping[str, Any]], path: Path) -> tuple[Rule, ...]:
             unless=_compile_all(node["unless"], path, (*parts, "unless")) if "unless" in node
             else (),
             source=f"{path.name}:{_json_path(parts)}",
-            prefilter=_alternation(match)))
+            prefilter=_alternation(match),
+            literals=rule_literals(p.pattern for p in match)))
     return tuple(rules)
 
 
@@ -255,4 +268,8 @@ def load_mappings(mapping_dir: Path | None = None) -> MappingSet:
                       fallback_suppressed_by=frozenset(status_doc["fallback_suppressed_by"]),
                       exception_keeps_text_milestones=frozenset(
                           status_doc["exception_keeps_text_milestones"]),
-                      versions=versions)
+                      versions=versions,
+                      failure_milestones={
+                          milestone: _label(node, status_path, ("failure_milestones", milestone))
+                          for milestone, node in
+                          (status_doc.get("failure_milestones") or {}).items()})

@@ -132,3 +132,73 @@ def test_lexicon_file_problems_name_the_path(tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
     with pytest.raises(MappingError, match=r"categories.other.reason"):
         load_lexicon(ORDER, bad)
+
+
+# -- a failed attempt with no readable cause; normalisation; false friends -------------------
+
+@pytest.mark.parametrize("text", ["Could not deliver", "Cannot be delivered today",
+                                  "Consegna non effettuata", "Impossibile consegnare"])
+def test_failed_attempt_without_cause_is_other_never_progress(clf: Classifier,
+                                                              text: str) -> None:
+    got, source = clf.explain("zz", None, text)
+    assert (got.exception_reason, got.milestone, got.classified_by) == \
+        ("other.generic", "attempt_failed", "message")
+    assert source.startswith("generic.yaml:$.patterns[")
+    # a stated cause still wins, and the status-code fallback still comes first
+    assert clf.classify("zz", None, text + ": destinatario assente").exception_category == \
+        "recipient"
+    assert clf.classify("zz", 4, text).exception_reason == "recipient.not_available"
+
+
+def test_failure_milestones_are_checked_like_any_label(mapping_copy: Path) -> None:
+    path = mapping_copy / "shippypro.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["failure_milestones"]["attempt_failed"]["reason"] = "address.incorrect"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"shippypro.yaml: \$.failure_milestones."
+                                           r"attempt_failed.reason: reason 'address.incorrect'"):
+        Classifier(mapping_copy)
+    doc["failure_milestones"] = {"teleported": doc["failure_milestones"]["attempt_failed"]}
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"failure_milestones"):
+        Classifier(mapping_copy)
+
+
+@pytest.mark.parametrize(("raw", "normal"), [
+    ("ATTIVITA' CESSATA", "attivita cessata"),  # accent written as an apostrophe
+    ("E' STATA RIFIUTATA", "e stata rifiutata"),
+    ("SCONOSCIUTO ALL'INDIRIZZO", "sconosciuto all'indirizzo"),  # elision kept
+    ("DESTINA\u00adTARIO\u200b ASSENTE", "destinatario assente"),  # soft hyphen, ZWSP
+    ("\ufeffDELIVERY_EXCEPTION", "delivery exception"),
+    ("Città  chiusa", "citta chiusa"),
+])
+def test_normalised_text(raw: str, normal: str) -> None:
+    from shipping_core.text import normalise_text
+    assert normalise_text(raw) == normal
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # a stem's other sense: vehicle breakdown and power cut are network, not damage
+    ("AVARIA AUTOMEZZO", "depot_network"),
+    ("Mancanza di energia elettrica", "depot_network"),
+    ("Merce avariata", "damage_lost"),
+    ("Mancanza colli", "damage_lost"),
+    # a more specific cause beats the generic verb
+    ("Il destinatario rifiuta i dazi", "customs_border"),
+    ("Rejected by the carrier: prohibited item", "depot_network"),
+    ("Consegna ad altro indirizzo richiesta dal destinatario", "recipient"),
+    # progress wording around an exception stem
+    ("Address label created", None),
+    ("COD collected and delivered", None),
+    ("Customs cleared", None),
+    ("Problem resolved, shipment moving again", None),
+    ("Parcel left in your safe place", None),
+    ("Tracking information unavailable", None),
+    ("We remain at your disposal", None),
+    ("La spedizione e' rintracciabile online", None),
+    ("Arrived at the Snowdon Road depot", None),
+    ("La spedizione non e' rintracciabile", "damage_lost"),
+])
+def test_false_friends_and_precedence(clf: Classifier, text: str,
+                                      category: str | None) -> None:
+    assert clf.classify("zz", None, text).exception_category == category
