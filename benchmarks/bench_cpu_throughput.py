@@ -5,8 +5,8 @@ injected latency, output to a file). Costs are CPU-seconds (user + system, all t
 ``wait4``) per 100k RECORD messages, so they hold on a shared machine where wall time does not:
 
 * **HTTP floor** (``benchmarks.floor_client``): the same API calls on the same number of threads
-  with ``http.client`` keep-alive, bodies parsed with ``json``, and the same records written as
-  JSON lines - the least any Python client pays for this work.
+  with ``http.client`` keep-alive, requests and bodies through msgspec (the tap's codec), and the
+  same records written as JSON lines - the least any Python client pays for this work.
 * **SDK reference** (``benchmarks.sdk_floor``): vanilla singer-sdk writing the same records, no
   HTTP. Target: the tap's CPU above the HTTP floor is at most this.
 
@@ -202,8 +202,9 @@ def method_text(shipments: int, samples: Samples) -> str:
         "per sync. CPU = user + system seconds of the process and all its threads (``wait4``), "
         "start-up and imports included; for the two references, minus the CPU of reading their "
         "input files. The HTTP floor (`benchmarks/floor_client.py`) makes the tap's calls with "
-        f"`http.client` keep-alive on {CONCURRENCY} threads, parses each body with `json` and "
-        "writes the tap's own records as Singer RECORD lines with msgspec - no retries, pacing, "
+        f"`http.client` keep-alive on {CONCURRENCY} threads, writes each request and parses "
+        "each body with msgspec (the tap's codec) and writes the tap's own records as Singer "
+        "RECORD lines with msgspec - no retries, pacing, "
         "validation, classification or state. The SDK reference (`benchmarks/sdk_floor.py`) is "
         "vanilla singer-sdk (default conformance, record path and writer) emitting the same "
         "records from memory. Server CPU is the sandbox process's `/proc` counters over each "
