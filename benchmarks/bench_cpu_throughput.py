@@ -5,8 +5,8 @@ injected latency, output to a file). Costs are CPU-seconds (user + system, all t
 ``wait4``) per 100k RECORD messages, so they hold on a shared machine where wall time does not:
 
 * **HTTP floor** (``benchmarks.floor_client``): the same API calls on the same number of threads
-  with ``http.client`` keep-alive, bodies parsed with ``json``, and the same records written as
-  JSON lines - the least any Python client pays for this work.
+  with ``http.client`` keep-alive, requests and bodies through msgspec (the tap's codec), and the
+  same records written as JSON lines - the least any Python client pays for this work.
 * **SDK reference** (``benchmarks.sdk_floor``): vanilla singer-sdk writing the same records, no
   HTTP. Target: the tap's CPU above the HTTP floor is at most this.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import pstats
 import sys
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from benchmarks.context import Context
 from benchmarks.figures import Figure, median
 from benchmarks.processes import process_cpu_seconds, run_measured
 from benchmarks.report import BenchmarkResult
-from benchmarks.sandbox_harness import WorldSpec, recent_start, start_sandbox
+from benchmarks.sandbox_harness import Sandbox, WorldSpec, recent_start, start_sandbox
 from benchmarks.tap_runner import TAP, read_output, run_tap, write_config
 
 NUMBER = 3
@@ -119,6 +120,98 @@ def short_path(filename: str) -> str:
     return filename
 
 
+@dataclass
+class Samples:
+    """Per-run figures of one benchmark-3 measurement (CPU-s per ``PER`` records unless noted)."""
+
+    tap_cpu: list[float] = field(default_factory=list)
+    floor_cpu: list[float] = field(default_factory=list)
+    sdk_cpu: list[float] = field(default_factory=list)
+    above: list[float] = field(default_factory=list)  # tap minus HTTP floor, same run
+    server_tap: list[float] = field(default_factory=list)  # sandbox CPU-s while the tap ran
+    server_floor: list[float] = field(default_factory=list)  # ... while the floor ran
+    tap_rates: list[float] = field(default_factory=list)  # records/s, wall clock
+    records: int = 0  # RECORD messages per sync
+    calls: int = 0  # API calls per sync
+
+
+def measure_round(ctx: Context, i: int, work: Path, sandbox: Sandbox, config: Path,
+                  plan: Path, samples: Samples) -> None:
+    """Run ``i``: the tap, then the HTTP floor and the SDK reference on the tap's records."""
+    server = sandbox.process.pid
+    before = process_cpu_seconds(server)
+    tap = run_tap(work, config, label=f"tap-r{i}")
+    samples.server_tap.append(process_cpu_seconds(server) - before)
+    assert tap.output is not None
+    samples.records = records = tap.output.total_records
+    if i == 0:
+        plan.write_text(json.dumps(call_plan(work / "tap-r0.singer.jsonl")), "utf-8")
+    samples.tap_cpu.append(tap.child.cpu_seconds / records * PER)
+    samples.tap_rates.append(records / tap.seconds)
+    before = process_cpu_seconds(server)
+    floor = run_floor(work, sandbox.url, plan, work / "tap-r0.singer.jsonl", f"floor-r{i}")
+    samples.server_floor.append(process_cpu_seconds(server) - before)
+    samples.calls = floor["calls"]
+    samples.floor_cpu.append(floor["cpu_seconds"] / floor["records"] * PER)
+    sdk = run_sdk(work, work / "tap-r0.singer.jsonl", f"sdk-r{i}")
+    samples.sdk_cpu.append(sdk["cpu_seconds"] / sdk["records"] * PER)
+    samples.above.append(samples.tap_cpu[-1] - samples.floor_cpu[-1])
+    ctx.log.info("cpu run %d: tap %.2f, http floor %.2f, sdk %.2f CPU-s/100k records; "
+                 "server %.2f / %.2f CPU-s", i + 1, samples.tap_cpu[-1],
+                 samples.floor_cpu[-1], samples.sdk_cpu[-1], samples.server_tap[-1],
+                 samples.server_floor[-1])
+
+
+def headline_figures(shipments: int, samples: Samples) -> tuple[Figure, Figure]:
+    """The two targets: tap CPU against the HTTP floor, and the tap's CPU above the floor
+    against vanilla singer-sdk's."""
+    main = Figure(NUMBER, f"tap CPU per 100k records, first sync of {shipments:,} "
+                          "shipments over loopback HTTP", "CPU-s", samples.tap_cpu,
+                  floor=median(samples.floor_cpu),
+                  floor_label="http.client keep-alive, same calls + JSON lines")
+    main.check_ratio(TARGET)
+    over = Figure(NUMBER, "tap CPU above the HTTP floor, per 100k records", "CPU-s",
+                  samples.above, floor=median(samples.sdk_cpu),
+                  floor_label="vanilla singer-sdk writing the same records")
+    over.check_ratio(1.0)
+    return main, over
+
+
+def reference_figures(samples: Samples) -> list[Figure]:
+    """The references on their own, the sandbox's CPU and the wall-clock rate."""
+    per_record = PER / samples.records
+    return [
+        Figure(NUMBER, "HTTP floor CPU per 100k records (same calls and records, no SDK)",
+               "CPU-s", samples.floor_cpu),
+        Figure(NUMBER, "vanilla singer-sdk CPU per 100k records (same records, no HTTP)",
+               "CPU-s", samples.sdk_cpu),
+        Figure(NUMBER, "sandbox server CPU per 100k records while the tap ran", "CPU-s",
+               [x * per_record for x in samples.server_tap],
+               floor=median(samples.server_floor) * per_record,
+               floor_label="server CPU while the HTTP floor ran"),
+        Figure(NUMBER, "tap records/s (wall; noisy on a shared machine)", "rec/s",
+               samples.tap_rates, higher_is_better=True),
+    ]
+
+
+def method_text(shipments: int, samples: Samples) -> str:
+    return (
+        f"Method: sandbox world `bulk` ({shipments:,} shipments in the last {WORLD_DAYS} "
+        f"days, no injected latency) in its own process, first sync at max_concurrency "
+        f"{CONCURRENCY}: {samples.records:,} RECORD messages and {samples.calls:,} API calls "
+        "per sync. CPU = user + system seconds of the process and all its threads (``wait4``), "
+        "start-up and imports included; for the two references, minus the CPU of reading their "
+        "input files. The HTTP floor (`benchmarks/floor_client.py`) makes the tap's calls with "
+        f"`http.client` keep-alive on {CONCURRENCY} threads, writes each request and parses "
+        "each body with msgspec (the tap's codec) and writes the tap's own records as Singer "
+        "RECORD lines with msgspec - no retries, pacing, "
+        "validation, classification or state. The SDK reference (`benchmarks/sdk_floor.py`) is "
+        "vanilla singer-sdk (default conformance, record path and writer) emitting the same "
+        "records from memory. Server CPU is the sandbox process's `/proc` counters over each "
+        "run. Wall-clock records/s is reported for completeness only: other processes shared "
+        "the 2 cores while this ran.")
+
+
 def run(ctx: Context) -> BenchmarkResult:
     s = ctx.settings
     started = datetime.now(UTC)
@@ -126,83 +219,19 @@ def run(ctx: Context) -> BenchmarkResult:
     spec = WorldSpec("bulk", {"shipments": s.cpu_shipments, "start": recent_start(WORLD_DAYS),
                               "days": WORLD_DAYS}, seed=s.seed, now=now)
     work = ctx.scratch("cpu_throughput")
-    tap_cpu: list[float] = []
-    floor_cpu: list[float] = []
-    sdk_cpu: list[float] = []
-    above: list[float] = []
-    server_tap: list[float] = []
-    server_floor: list[float] = []
-    tap_rates: list[float] = []
-    records = 0
-    calls = 0
+    samples = Samples()
     with start_sandbox(spec, work) as sandbox:
-        server = sandbox.process.pid
         archive = sandbox.write_archive(now)
         config = write_config(work / "config.json", api_url=sandbox.url, archive_glob=archive,
                               max_concurrency=CONCURRENCY)
-        plan = work / "plan.json"
         for i in range(s.runs):
-            before = process_cpu_seconds(server)
-            tap = run_tap(work, config, label=f"tap-r{i}")
-            server_tap.append(process_cpu_seconds(server) - before)
-            assert tap.output is not None
-            records = tap.output.total_records
-            if i == 0:
-                plan.write_text(json.dumps(call_plan(work / "tap-r0.singer.jsonl")), "utf-8")
-            tap_cpu.append(tap.child.cpu_seconds / records * PER)
-            tap_rates.append(records / tap.seconds)
-            before = process_cpu_seconds(server)
-            floor = run_floor(work, sandbox.url, plan, work / "tap-r0.singer.jsonl",
-                              f"floor-r{i}")
-            server_floor.append(process_cpu_seconds(server) - before)
-            calls = floor["calls"]
-            floor_cpu.append(floor["cpu_seconds"] / floor["records"] * PER)
-            sdk = run_sdk(work, work / "tap-r0.singer.jsonl", f"sdk-r{i}")
-            sdk_cpu.append(sdk["cpu_seconds"] / sdk["records"] * PER)
-            above.append(tap_cpu[-1] - floor_cpu[-1])
-            ctx.log.info("cpu run %d: tap %.2f, http floor %.2f, sdk %.2f CPU-s/100k records; "
-                         "server %.2f / %.2f CPU-s", i + 1, tap_cpu[-1], floor_cpu[-1],
-                         sdk_cpu[-1], server_tap[-1], server_floor[-1])
-        main = Figure(NUMBER, f"tap CPU per 100k records, first sync of {s.cpu_shipments:,} "
-                              "shipments over loopback HTTP", "CPU-s", tap_cpu,
-                      floor=median(floor_cpu),
-                      floor_label="http.client keep-alive, same calls + JSON lines")
-        main.check_ratio(TARGET)
-        over = Figure(NUMBER, "tap CPU above the HTTP floor, per 100k records", "CPU-s", above,
-                      floor=median(sdk_cpu),
-                      floor_label="vanilla singer-sdk writing the same records")
-        over.check_ratio(1.0)
+            measure_round(ctx, i, work, sandbox, config, work / "plan.json", samples)
+        main, over = headline_figures(s.cpu_shipments, samples)
         profile = ""
         if main.met is False:
             profile = profile_tap(work, config)
             main.note = "the tap is more than 1.5x the floor; the profile below shows where"
-    per_record = PER / records
-    figures = [
-        main, over,
-        Figure(NUMBER, "HTTP floor CPU per 100k records (same calls and records, no SDK)",
-               "CPU-s", floor_cpu),
-        Figure(NUMBER, "vanilla singer-sdk CPU per 100k records (same records, no HTTP)",
-               "CPU-s", sdk_cpu),
-        Figure(NUMBER, "sandbox server CPU per 100k records while the tap ran", "CPU-s",
-               [x * per_record for x in server_tap], floor=median(server_floor) * per_record,
-               floor_label="server CPU while the HTTP floor ran"),
-        Figure(NUMBER, "tap records/s (wall; noisy on a shared machine)", "rec/s", tap_rates,
-               higher_is_better=True),
-    ]
-    details = "\n".join([
-        f"Method: sandbox world `bulk` ({s.cpu_shipments:,} shipments in the last {WORLD_DAYS} "
-        f"days, no injected latency) in its own process, first sync at max_concurrency "
-        f"{CONCURRENCY}: {records:,} RECORD messages and {calls:,} API calls per sync. CPU = user "
-        "+ system seconds of the process and all its threads (``wait4``), start-up and imports "
-        "included; for the two references, minus the CPU of reading their input files. The HTTP "
-        "floor (`benchmarks/floor_client.py`) makes the tap's calls with `http.client` "
-        f"keep-alive on {CONCURRENCY} threads, parses each body with `json` and writes the "
-        "tap's own records as Singer RECORD lines with msgspec - no retries, pacing, "
-        "validation, classification or state. The SDK reference (`benchmarks/sdk_floor.py`) is "
-        "vanilla singer-sdk (default conformance, record path and writer) emitting the same "
-        "records from memory. Server CPU is the sandbox process's `/proc` counters over each "
-        "run. Wall-clock records/s is reported for completeness only: other processes shared "
-        "the 2 cores while this ran.",
-        "", profile])
+    details = "\n".join([method_text(s.cpu_shipments, samples), "", profile])
     return BenchmarkResult(NUMBER, TITLE, s.size, started.strftime("%Y-%m-%d %H:%M UTC"),
-                           (datetime.now(UTC) - started).total_seconds(), figures, details)
+                           (datetime.now(UTC) - started).total_seconds(),
+                           [main, over, *reference_figures(samples)], details)

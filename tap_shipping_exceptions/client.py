@@ -31,6 +31,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from tap_shipping_exceptions.errors import (
     APIResultError,
     AuthenticationError,
@@ -52,6 +54,8 @@ MAX_RETRY_AFTER = 900.0
 USER_AGENT = "tap-shipping-exceptions/0.1"
 
 logger = logging.getLogger("tap_shipping_exceptions.client")
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
 
 JSONDict = dict[str, Any]
 
@@ -80,6 +84,31 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
             return None
         seconds = when.timestamp() - now()
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def encode_request(method: str, params: JSONDict) -> bytes:
+    """The request body ``{"Method": ..., "Params": ...}`` as compact JSON.
+
+    msgspec writes it (a tenth of ``json.dumps``'s cost); a value it cannot write (a lone
+    surrogate, a non-string key) goes through ``json.dumps`` as before."""
+    message = {"Method": method, "Params": params}
+    try:
+        return _encode(message)
+    except (TypeError, ValueError, OverflowError, UnicodeError):
+        return json.dumps(message, separators=(",", ":")).encode()
+
+
+def decode_body(body: bytes) -> Any:
+    """A response body decoded as JSON, exactly as ``json.loads`` decodes it.
+
+    msgspec decodes every ordinary body (at about a quarter of ``json.loads``'s cost) and gives
+    the same value when it succeeds; what it refuses (``NaN``, a UTF-8 BOM or another encoding,
+    a lone surrogate escape, numbers beyond float range, nesting beyond its depth) is decoded by
+    ``json.loads``, whose result or ``ValueError`` is the answer, as before."""
+    try:
+        return _decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        return json.loads(body)
 
 
 def api_error_message(body: JSONDict) -> str:
@@ -168,8 +197,7 @@ class ShippyProClient:
     def call(self, method: str, params: JSONDict | None = None, *, subject: str = "") -> JSONDict:
         """POST ``{"Method", "Params"}`` and return the decoded body of a successful call."""
         where = f"{method} ({subject})" if subject else method
-        payload = json.dumps({"Method": method, "Params": params or {}},
-                             separators=(",", ":")).encode()
+        payload = encode_request(method, params or {})
         attempts = self.max_retries + 1
         last_problem = ""
         for attempt in range(attempts):
@@ -199,7 +227,7 @@ class ShippyProClient:
                         f"({self._clean(response.reason or '')})", method=method, subject=subject)
                 else:
                     try:
-                        body = json.loads(response.body)
+                        body = decode_body(response.body)
                     except ValueError as exc:
                         last_problem = (f"response body is not valid JSON ({exc.msg} at char "
                                         f"{exc.pos}, {len(response.body)} bytes)"

@@ -5,7 +5,8 @@ threads busy parsing responses each syscall also gives up the GIL and waits to g
 writer collects encoded messages in a buffer and writes them in blocks of ``BLOCK_BYTES``, and
 always flushes right after a STATE or SCHEMA message, after ``MAX_DELAY`` seconds without a
 flush, and at exit. A target therefore sees every record before the STATE message that covers
-it, exactly as with the stock writer.
+it, exactly as with the stock writer. ``write_record`` writes a RECORD message's line from its
+parts (the streams' record path uses it; same bytes as ``write_message``).
 
 ``LeanStateWriter`` replaces the SDK's ``StateWriter``: the stock one keeps a deep copy of the
 whole state to detect changes and encodes each STATE message through ``dataclasses.asdict`` (a
@@ -20,6 +21,7 @@ import atexit
 import hashlib
 import sys
 import time
+from datetime import datetime
 from typing import Any
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
@@ -46,6 +48,22 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         now = time.monotonic()
         if (len(self._pending) >= BLOCK_BYTES or getattr(message, "type", None) in _FLUSH_TYPES
                 or now - self._last_flush >= MAX_DELAY):
+            self.flush()
+
+    def write_record(self, stream: str, record: dict[str, Any], version: int | None,
+                     time_extracted: datetime | None) -> None:
+        """Write one RECORD message: the bytes ``write_message(RecordMessage(...))`` writes
+        (same fields in the same order, same encoder), encoded straight into the buffer, without
+        building the message object, its dict and an intermediate copy of the line."""
+        message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": record}
+        if version is not None:
+            message["version"] = version
+        if time_extracted is not None:
+            message["time_extracted"] = time_extracted
+        pending = self._pending
+        encoder.encode_into(message, pending, len(pending))
+        pending += b"\n"
+        if len(pending) >= BLOCK_BYTES or time.monotonic() - self._last_flush >= MAX_DELAY:
             self.flush()
 
     def flush(self) -> None:

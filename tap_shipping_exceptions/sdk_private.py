@@ -2,10 +2,11 @@
 
 The tap takes three shortcuts the SDK has no public hook for, all for speed or memory:
 
-- the record path: ``ShippyProStream`` overrides ``Stream._generate_record_messages`` (the SDK's
-  ``_write_record_message`` calls it) to skip the per-record selection walk, and builds the
-  RECORD message with the SDK's stream version (``Stream._stream_version``); a stream reaches
-  its tap through ``Stream._tap``;
+- the record path: ``ShippyProStream`` overrides ``Stream._write_record_message`` (what the
+  SDK's sync loop calls per record) to skip the per-record selection walk and message objects,
+  writing each RECORD with the SDK's stream version (``Stream._stream_version``); otherwise
+  (a deselected property, type conformance on) it calls the SDK's own; a stream reaches its tap
+  through ``Stream._tap``;
 - child records written from the parent's pass: ``Stream._write_schema_message`` and
   ``Stream._write_record_message`` of ``tracking_events``, called while ``shipments`` syncs;
 - STATE without deep copies: the tap's ``_state_writer`` (what ``Tap.state_writer`` returns and
@@ -20,7 +21,7 @@ assumed here, so an SDK upgrade that moves one fails there, by name, not as a wr
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from singer_sdk import Stream, Tap
@@ -32,7 +33,7 @@ __all__ = [
     "install_state_writer",
     "message_writer_of",
     "record_writer",
-    "sdk_record_messages",
+    "sdk_write_record",
     "stream_tap",
     "stream_version",
     "utc_now",
@@ -41,7 +42,6 @@ __all__ = [
 
 #: (owner, name, parameter names or None for a data attribute) for every private name used.
 PRIVATE_NAMES: tuple[tuple[type, str, tuple[str, ...] | None], ...] = (
-    (Stream, "_generate_record_messages", ("self", "record")),
     (Stream, "_write_record_message", ("self", "record")),
     (Stream, "_write_schema_message", ("self",)),
     (Stream, "_stream_version", None),
@@ -58,9 +58,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def sdk_record_messages(stream: Stream, record: dict[str, t.Any]) -> Iterator[t.Any]:
-    """The SDK's own record path (selection, conformance, stream maps) for ``record``."""
-    return Stream._generate_record_messages(stream, record)
+def sdk_write_record(stream: Stream, record: dict[str, t.Any]) -> None:
+    """The SDK's own record path (selection, conformance, stream maps, writer) for ``record``."""
+    Stream._write_record_message(stream, record)
 
 
 def stream_version(stream: Stream) -> int | None:

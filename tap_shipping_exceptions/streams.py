@@ -8,19 +8,21 @@ come out of one pass over the API without per-shipment child syncs or buffering.
 syncs ``tracking_events`` on its own (it is declared a child of ``shipments``; selecting only it
 still runs ``shipments``' fetch loop without emitting shipment records).
 
-Records are built with the right types, so SDK type conformance is switched off for speed.
+Records are built with the right types, so SDK type conformance is switched off for speed, and
+with every property selected a record goes from the stream maps straight to the tap's writer.
 """
 
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from singer_sdk import Stream
 from singer_sdk import singerlib as singer
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_shipping_exceptions import schemas, sdk_private
+from tap_shipping_exceptions.output import BufferedMsgSpecWriter
 from tap_shipping_exceptions.sdk_private import utc_now
 from tap_shipping_exceptions.state import TapBookkeeping
 
@@ -35,7 +37,7 @@ class ShippyProStream(Stream):
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     record_schema: t.ClassVar[dict[str, t.Any]]
-    _all_properties_selected: bool | None = None
+    _lean_records: bool | None = None
 
     def __init__(self, tap: Tap) -> None:
         super().__init__(tap, schema=self.record_schema)
@@ -44,22 +46,33 @@ class ShippyProStream(Stream):
     def sync_run(self) -> SyncRun:
         return sdk_private.stream_tap(self).sync_run  # type: ignore[attr-defined,no-any-return]
 
-    def _generate_record_messages(self, record: dict[str, t.Any]) -> Iterator[t.Any]:
-        """The SDK's record path, minus the per-record walk of the selection mask when every
-        property is selected (nested ``raw`` objects make that walk the largest SDK cost)."""
-        if self._all_properties_selected is None:
-            self._all_properties_selected = all(self.mask.values())
-        if not self._all_properties_selected or self.TYPE_CONFORMANCE_LEVEL is not (
-            TypeConformanceLevel.NONE
-        ):
-            yield from sdk_private.sdk_record_messages(self, record)
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        """The SDK's record path, lean when every property is selected and type conformance is
+        off: selection and conformance then leave the record as it is, so it goes straight
+        through the stream maps to the writer - no per-record walk of the selection mask
+        (nested ``raw`` objects make that walk the largest SDK cost) and, with the tap's
+        buffered writer, no message object per record (the same bytes are written)."""
+        if self._lean_records is None:
+            self._lean_records = all(self.mask.values()) and (
+                self.TYPE_CONFORMANCE_LEVEL is TypeConformanceLevel.NONE)
+        if not self._lean_records:
+            sdk_private.sdk_write_record(self, record)
             return
+        tap = sdk_private.stream_tap(self)
+        writer = tap.message_writer
+        version = sdk_private.stream_version(self)
+        extracted = utc_now()
         for stream_map in self.stream_maps:
-            mapped_record = stream_map.transform(record)
-            if mapped_record is not None:
-                yield singer.RecordMessage(stream=stream_map.stream_alias, record=mapped_record,
-                                           version=sdk_private.stream_version(self),
-                                           time_extracted=utc_now())
+            mapped = stream_map.transform(record)
+            if mapped is None:
+                continue
+            if isinstance(writer, BufferedMsgSpecWriter):
+                writer.write_record(stream_map.stream_alias, mapped, version, extracted)
+            else:
+                tap.write_message(singer.RecordMessage(
+                    stream=stream_map.stream_alias, record=mapped, version=version,
+                    time_extracted=extracted))
+        self.state_manager.is_flushed = False
 
 
 class ShipmentsStream(ShippyProStream):

@@ -273,11 +273,25 @@ class SyncRun:
                     event, classification, shipment_id=key,
                     tracking_number=order["TrackingNumber"], carrier=carrier,
                     synced_at=synced_at))
-        digest = record_hash(record) if shipments_selected else entry.get("record")
-        changed = shipments_selected and digest != entry.get("record")
         kept = not terminal and created >= self.now - self.settings.active_window_days * DAY
+        digest, changed = self._digest(record, entry.get("record"), kept=kept,
+                                       shipments_selected=shipments_selected)
         return Built(record, event_records, created, terminal,
                      compact_order(order) if kept else None, prefixes, digest, changed)
+
+    @staticmethod
+    def _digest(record: Record, previous: str | None, *, kept: bool,
+                shipments_selected: bool) -> tuple[str | None, bool]:
+        """(digest kept in state, whether the record is emitted). The record is hashed only when
+        the digest is used: kept with an active shipment, or compared with one emitted before.
+        A shipment seen for the first time that leaves the active set (most of a first sync:
+        terminal) is emitted without hashing its record."""
+        if not shipments_selected:
+            return previous, False
+        if not kept and previous is None:
+            return None, True
+        digest = record_hash(record)
+        return digest, digest != previous
 
     def finish(self, book: TapBookkeeping) -> None:
         """Step 5: prune and log the sync's summary."""

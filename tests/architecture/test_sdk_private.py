@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from singer_sdk import Stream
 
 import tap_shipping_exceptions
 from tap_shipping_exceptions import sdk_private
+from tap_shipping_exceptions import streams as streams_module
 from tap_shipping_exceptions.output import LeanStateWriter
 from tap_shipping_exceptions.streams import ShippyProStream
 from tap_shipping_exceptions.tap import TapShippingExceptions
@@ -55,32 +57,57 @@ def test_private_attributes_exist_on_live_objects(tap: TapShippingExceptions) ->
     assert sdk_private.message_writer_of(tap.state_writer) is tap.message_writer
 
 
-def test_sdk_record_path_goes_through_the_override(
+def test_sdk_sync_loop_calls_the_overridden_record_writer(
         tap: TapShippingExceptions, monkeypatch: pytest.MonkeyPatch,
         capsysbinary: pytest.CaptureFixture[bytes]) -> None:
-    """``_write_record_message`` must still call ``_generate_record_messages`` (else the fast
-    path is silently dead), and the SDK's own path must still yield RECORD messages."""
+    """The SDK's sync loop must still write each record through ``_write_record_message`` (else
+    the lean path is silently dead), and the SDK's own path must still write RECORD lines."""
     calls = []
-    original = ShippyProStream._generate_record_messages
+    original = ShippyProStream._write_record_message
 
     def spy(self, record):
         calls.append(dict(record))
         return original(self, record)
 
-    monkeypatch.setattr(ShippyProStream, "_generate_record_messages", spy)
     stream = tap.streams["carriers"]
     record = {name: None for name in stream.schema["properties"]}
     record["carrier"] = "brt"
-    sdk_private.record_writer(stream)(dict(record))
+    monkeypatch.setattr(ShippyProStream, "_write_record_message", spy)
+    monkeypatch.setattr(type(stream), "get_records", lambda self, context: iter([dict(record)]))
+    stream.sync()
     tap.message_writer.flush()
-    assert calls == [record], "singer-sdk: Stream._write_record_message no longer calls " \
-        "_generate_record_messages"
-    (line,) = [json.loads(x) for x in capsysbinary.readouterr().out.splitlines()]
-    assert line["type"] == "RECORD" and line["record"] == record
+    assert calls == [record], "singer-sdk: the sync loop no longer calls _write_record_message"
+    sdk_private.sdk_write_record(stream, dict(record))
+    tap.message_writer.flush()
+    lines = [json.loads(x) for x in capsysbinary.readouterr().out.splitlines()]
+    records = [line for line in lines if line["type"] == "RECORD"]
+    assert [line["record"] for line in records] == [record, record]
     version = sdk_private.stream_version(stream)
     assert version is None or isinstance(version, int)
-    (message,) = sdk_private.sdk_record_messages(stream, dict(record))
-    assert message.stream == "carriers" and message.record == record
+
+
+@pytest.mark.parametrize("name", ["shipments", "tracking_events", "carriers"])
+def test_lean_record_path_writes_the_sdk_path_bytes(
+        tap: TapShippingExceptions, name: str, monkeypatch: pytest.MonkeyPatch,
+        capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    """With every property selected, the lean path writes byte for byte what the SDK's own
+    record path (selection, conformance, stream maps, RecordMessage, writer) writes."""
+    moment = datetime(2026, 3, 12, 8, 30, 15, 123456, tzinfo=UTC)
+    monkeypatch.setattr(streams_module, "utc_now", lambda: moment)
+    monkeypatch.setattr(sdk_private, "utc_now", lambda: moment)
+    monkeypatch.setattr("singer_sdk.streams.core.utc_now", lambda: moment)
+    stream = tap.streams[name]
+    record = {prop: None for prop in stream.schema["properties"]}
+    record.update({"raw": {"Città": "Bologna", "n": [1, 2.5, {"x": None}]}, "carrier": "brt"})
+    sdk_private.record_writer(stream)(dict(record))
+    tap.message_writer.flush()
+    lean = capsysbinary.readouterr().out
+    assert stream._lean_records is True  # every property selected, no type conformance
+    sdk_private.sdk_write_record(stream, dict(record))
+    tap.message_writer.flush()
+    sdk = capsysbinary.readouterr().out
+    assert lean == sdk and lean.count(b"\n") == 1
+    assert b'"time_extracted":"2026-03-12T08:30:15.123456Z"' in lean
 
 
 def test_schema_message_writer_emits_the_stream_schema(
@@ -109,4 +136,4 @@ def test_no_private_sdk_use_outside_sdk_private() -> None:
 def test_record_path_overrides_only_the_documented_hook() -> None:
     overridden = {name for name in vars(ShippyProStream) if name.startswith("_")
                   and not name.startswith("__") and name != "_abc_impl" and hasattr(Stream, name)}
-    assert overridden == {"_generate_record_messages"}, overridden
+    assert overridden == {"_write_record_message"}, overridden

@@ -88,3 +88,27 @@ def test_record_hash_is_the_digest_existing_state_holds() -> None:
     for record in records:
         text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
         assert record_hash(record) == hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def test_event_ids_do_not_depend_on_the_identity_text_table(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Event ids use remembered normalised texts; long texts, a full (cleared) table and the
+    plain definition all give the same id."""
+    import hashlib
+
+    from tap_shipping_exceptions import records
+
+    def reference(shipment_id, occurred, code, carrier_code, message, city) -> str:
+        key = "\x1f".join((shipment_id, str(occurred), str(code), carrier_code or "",
+                           records.identity_text(message), records.identity_text(city)))
+        return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    monkeypatch.setattr(records, "IDENTITY_TEXTS_KEPT", 8)
+    texts = [None, "", "  Giacenza  PRESSO\tdeposito ", "GIACENZA presso deposito", "x" * 500,
+             "bad\ud800text", *(f"Messaggio {n}" for n in range(30))]
+    for _ in range(2):  # second pass reads remembered texts
+        for text in texts:
+            args = ("42", 1_773_273_600, 4, "G1", text, text)
+            assert make_event_id(*args) == reference(*args), text
+    assert len(records._IDENTITY_TEXTS) <= 8
+    assert "x" * 500 not in records._IDENTITY_TEXTS
