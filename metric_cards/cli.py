@@ -19,15 +19,21 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metric_cards.definitions import load_definition
 from metric_cards.errors import MetricCardError
 from metric_cards.params import parse_assignments
 from metric_cards.registry import card_directory, card_files, check_references, get_card
 from metric_cards.registry import packaged_cards as _packaged
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from importlib.metadata import EntryPoint
+
+    from metric_cards.plan_cache import PlanCache
+    from metric_cards.warm_evaluate import Request
 
 COMMAND_GROUP = "metric_cards.commands"
 
@@ -90,6 +96,8 @@ def build_parser(*, external: bool = True) -> argparse.ArgumentParser:
 
 def command_plugins() -> list[EntryPoint]:
     """The installed ``metric_cards.commands`` entry points, by name."""
+    from importlib.metadata import entry_points
+
     return sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name)
 
 
@@ -166,26 +174,59 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from metric_cards.connection import open_engine
-    from metric_cards.default_as_of import resolve_as_of
-    from metric_cards.evaluate import evaluate
-    from metric_cards.render import render
+    from metric_cards.plan_cache import PlanCache
+    from metric_cards.warm_evaluate import Cold, Request, evaluate_warm
 
-    card = get_card(args.card)
-    overrides = parse_assignments(args.assignments)
     schema = resolve_schema(args.warehouse, args.schema)
-    engine = open_engine(args.warehouse)
-    try:
-        as_of = resolve_as_of(args.as_of, engine, schema)
-        payload = evaluate(card, engine, as_of, timezone=args.timezone, params=overrides,
-                           schema=schema)
-    finally:
-        engine.dispose()
+    request = Request(args.warehouse, args.card, args.as_of, args.timezone,
+                      tuple(args.assignments), schema)
+    cache = PlanCache.default()
+    outcome = evaluate_warm(request, cache)
+    if isinstance(outcome, Cold):
+        logging.getLogger(__name__).info("compiling card %s (%s)", args.card, outcome.reason)
+        payload = evaluate_cold(request, cache, outcome.as_of)
+    else:
+        payload = outcome
     if args.format == "json":
         print(json.dumps(payload, indent=2))
     else:
+        from metric_cards.render import render
         print(render(payload))
     return 0
+
+
+def evaluate_cold(request: Request, cache: PlanCache | None,
+                  as_of: datetime | None = None) -> dict[str, Any]:
+    """Evaluate through SQLAlchemy; on a plain DuckDB file, record the plans for next time."""
+    from metric_cards.connection import open_engine
+    from metric_cards.default_as_of import LATEST, as_of_choice, resolve_as_of
+    from metric_cards.evaluate import evaluate
+    from metric_cards.plan_cache import card_key, latest_key
+    from metric_cards.readers import Plan
+    from metric_cards.warm_evaluate import card_bytes, duckdb_file
+
+    card = get_card(request.card_id)
+    overrides = parse_assignments(request.assignments)
+    engine = open_engine(request.url)
+    recording = cache is not None and duckdb_file(request.url) is not None
+    before = card_bytes(request.card_id) if recording else None
+    recording = recording and before is not None and before[0] == card.path
+    latest_plan = Plan() if recording and as_of is None and \
+        as_of_choice(request.as_of) == LATEST else None
+    card_plan = Plan(card=card.data) if recording else None
+    try:
+        moment = as_of or resolve_as_of(request.as_of, engine, request.schema, plan=latest_plan)
+        payload = evaluate(card, engine, moment, timezone=request.timezone, params=overrides,
+                           schema=request.schema, plan=card_plan)
+    finally:
+        engine.dispose()
+    if cache is not None and before is not None and card_bytes(request.card_id) == before:
+        if latest_plan is not None:
+            cache.store(latest_key(request.schema), latest_plan)
+        if card_plan is not None:
+            cache.store(card_key(before[1], request.schema, request.timezone,
+                                 request.assignments, moment), card_plan)
+    return payload
 
 
 def main(argv: Sequence[str] | None = None) -> int:

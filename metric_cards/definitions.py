@@ -3,7 +3,9 @@
 A definition is data: ``load_definition(path)`` returns a ``CardDefinition`` or raises
 ``CardDefinitionError`` naming the file, the line, the path inside the document and what was
 expected. No SQL lives in a definition; filters are (field, op, value) triples compiled by
-``metric_cards.filters``.
+``metric_cards.filters``. The YAML parser and the JSON Schema validator are imported when a file
+is parsed, so a process that rebuilds a card from a cached, already validated document
+(``metric_cards.plan_cache``) does not pay for them.
 """
 
 from __future__ import annotations
@@ -11,15 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import best_match
+from typing import TYPE_CHECKING, Any
 
 from metric_cards.errors import CardDefinitionError
-from shipping_core.datafile import DataFileProblem, parse_yaml, read_text, validate
 from shipping_core.windows import zone
-from shipping_core.yaml_locations import format_path, line_of
+
+if TYPE_CHECKING:
+    import jsonschema
 
 TIMESTAMP_FIELDS = {"created_at", "shipped_at", "promised_delivery_at", "delivered_at",
                     "updated_at"}
@@ -194,6 +194,8 @@ class CardDefinition:
 
 def load_definition(path: Path | str) -> CardDefinition:
     """Read, parse and validate one card file."""
+    from shipping_core.datafile import DataFileProblem, read_text
+
     path = Path(path)
     name = str(path)
     try:
@@ -206,6 +208,11 @@ def load_definition(path: Path | str) -> CardDefinition:
 
 def parse_definition(text: str, name: str, path: Path | None = None) -> CardDefinition:
     """Validate YAML ``text`` (reported as ``name``) as a card definition."""
+    from jsonschema.exceptions import best_match
+
+    from shipping_core.datafile import DataFileProblem, parse_yaml, validate
+    from shipping_core.yaml_locations import format_path, line_of
+
     try:
         data = parse_yaml(text)
     except DataFileProblem as problem:
@@ -237,6 +244,18 @@ def parse_definition(text: str, name: str, path: Path | None = None) -> CardDefi
         (where, message, line), others = located[0], located[1:]
         raise CardDefinitionError(name, where, message, line, others=others)
     return CardDefinition(data["id"], path or Path(name), data)
+
+
+def validated_again(data: dict[str, Any], path: Path) -> CardDefinition | None:
+    """The card of a document that passed ``parse_definition`` before (a cached copy), or None.
+
+    The JSON Schema part is not repeated (same document, same schema, same code: the cache key
+    says so); the semantic rules are, since they also read the environment (the time zone
+    database). None means "parse the file again": that path reports any problem with its line.
+    """
+    if semantic_problems(data, path):
+        return None
+    return CardDefinition(data["id"], path, data)
 
 
 def _explain(err: jsonschema.ValidationError) -> str:

@@ -10,7 +10,6 @@ reads the freshness watermark (latest ``tracking_events.synced_at``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,38 +19,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from metric_cards.connection import safe_url
 from metric_cards.definitions import CardDefinition
-from metric_cards.dialect import instant, to_utc
+from metric_cards.dialect import instant
 from metric_cards.errors import WarehouseError
+from metric_cards.instants import to_utc
 from metric_cards.params import CardParams
+from metric_cards.reading import PRIOR_BUCKET, Reading
 from metric_cards.shipment_sets import attribution_of, shipment_set
 from metric_cards.warehouse import contract_tables
 from shipping_core.windows import (
     Window,
     day_start_utc,
     local_days,
-    prior_window,
-    window_ending_before,
     zone,
 )
-
-PRIOR_BUCKET = -1
-
-
-@dataclass(frozen=True)
-class Reading:
-    """Aggregated rows of one evaluation: (bucket, dims..., numerator, denominator)."""
-
-    dims: tuple[str, ...]
-    rows: list[tuple[Any, ...]]
-
-
-def card_windows(card: CardDefinition, as_of: datetime,
-                 timezone: str | None = None) -> tuple[Window, Window]:
-    """(window, prior window) of ``card`` read at ``as_of`` in ``timezone`` (default: card's)."""
-    tz = timezone or card.timezone
-    zone(tz)
-    window = window_ending_before(as_of, tz, card.window_days)
-    return window, prior_window(window, card.compare_days)
 
 
 def aggregate_query(card: CardDefinition, params: CardParams, as_of: datetime, window: Window,

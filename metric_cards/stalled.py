@@ -29,10 +29,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from metric_cards.business_days import business_days_between, stall_cutoff_day
 from metric_cards.definitions import CardDefinition
-from metric_cards.dialect import instant, to_utc, utc_ts
+from metric_cards.dialect import instant, utc_ts
 from metric_cards.errors import WarehouseError
 from metric_cards.filters import FilterCompiler
 from metric_cards.holidays import annotations
+from metric_cards.instants import to_utc
 from metric_cards.params import CardParams, threshold_names
 from metric_cards.payload import card_value
 from metric_cards.stats import card_status, wilson_interval
