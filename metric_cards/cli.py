@@ -24,16 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from metric_cards.definitions import load_definition
 from metric_cards.errors import MetricCardError
-from metric_cards.params import parse_assignments
 from metric_cards.registry import card_directory, card_files, check_references, get_card
 from metric_cards.registry import packaged_cards as _packaged
 
 if TYPE_CHECKING:
-    from datetime import datetime
     from importlib.metadata import EntryPoint
-
-    from metric_cards.plan_cache import PlanCache
-    from metric_cards.warm_evaluate import Request
 
 COMMAND_GROUP = "metric_cards.commands"
 
@@ -184,7 +179,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     outcome = evaluate_warm(request, cache)
     if isinstance(outcome, Cold):
         logging.getLogger(__name__).info("compiling card %s (%s)", args.card, outcome.reason)
-        payload = evaluate_cold(request, cache, outcome.as_of)
+        from metric_cards.plan_recording import evaluate_and_record
+        payload = evaluate_and_record(request, cache, outcome.as_of)
     else:
         payload = outcome
     if args.format == "json":
@@ -193,40 +189,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from metric_cards.render import render
         print(render(payload))
     return 0
-
-
-def evaluate_cold(request: Request, cache: PlanCache | None,
-                  as_of: datetime | None = None) -> dict[str, Any]:
-    """Evaluate through SQLAlchemy; on a plain DuckDB file, record the plans for next time."""
-    from metric_cards.connection import open_engine
-    from metric_cards.default_as_of import LATEST, as_of_choice, resolve_as_of
-    from metric_cards.evaluate import evaluate
-    from metric_cards.plan_cache import card_key, latest_key
-    from metric_cards.readers import Plan
-    from metric_cards.warm_evaluate import card_bytes, duckdb_file
-
-    card = get_card(request.card_id)
-    overrides = parse_assignments(request.assignments)
-    engine = open_engine(request.url)
-    recording = cache is not None and duckdb_file(request.url) is not None
-    before = card_bytes(request.card_id) if recording else None
-    recording = recording and before is not None and before[0] == card.path
-    latest_plan = Plan() if recording and as_of is None and \
-        as_of_choice(request.as_of) == LATEST else None
-    card_plan = Plan(card=card.data) if recording else None
-    try:
-        moment = as_of or resolve_as_of(request.as_of, engine, request.schema, plan=latest_plan)
-        payload = evaluate(card, engine, moment, timezone=request.timezone, params=overrides,
-                           schema=request.schema, plan=card_plan)
-    finally:
-        engine.dispose()
-    if cache is not None and before is not None and card_bytes(request.card_id) == before:
-        if latest_plan is not None:
-            cache.store(latest_key(request.schema), latest_plan)
-        if card_plan is not None:
-            cache.store(card_key(before[1], request.schema, request.timezone,
-                                 request.assignments, moment), card_plan)
-    return payload
 
 
 def main(argv: Sequence[str] | None = None) -> int:
