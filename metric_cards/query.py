@@ -1,5 +1,6 @@
-"""The card's SQL and its execution: windows, the one aggregate query, the freshness watermark
-and the shipment-set reads reconciliation reuses.
+"""The card's SQL: the one aggregate query, the freshness watermark and the shipment-set reads
+reconciliation reuses (the windows are ``metric_cards.reading``'s; ``metric_cards.card_reading``
+runs the card's statements).
 
 One aggregate query per card runs inside the warehouse over the card's shipment set
 (``shipment_sets.shipment_set``) for the prior window plus the current window: it groups by a
@@ -15,15 +16,12 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
-from metric_cards.connection import safe_url
 from metric_cards.definitions import CardDefinition
 from metric_cards.dialect import instant
-from metric_cards.errors import WarehouseError
 from metric_cards.instants import to_utc
 from metric_cards.params import CardParams
-from metric_cards.reading import PRIOR_BUCKET, Reading
+from metric_cards.reading import PRIOR_BUCKET
 from metric_cards.shipment_sets import attribution_of, shipment_set
 from metric_cards.warehouse import contract_tables
 from shipping_core.windows import (
@@ -62,18 +60,6 @@ def aggregate_query(card: CardDefinition, params: CardParams, as_of: datetime, w
                     func.count().label("den"))
              .group_by(bucketed.c.bucket, *dims))
     return query, tuple(c.name for c in dims)
-
-
-def aggregate(conn: Connection, card: CardDefinition, params: CardParams, as_of: datetime,
-              window: Window, prior: Window, schema: str | None) -> Reading:
-    """Run the card's aggregate query (prior bucket + one bucket per local day)."""
-    query, dims = aggregate_query(card, params, as_of, window, prior, schema)
-    try:
-        rows = [tuple(r) for r in conn.execute(query)]
-    except SQLAlchemyError as exc:
-        raise WarehouseError(f"card {card.id}: query failed on {safe_url(conn.engine)}: "
-                             f"{str(exc).splitlines()[0]}") from exc
-    return Reading(dims, rows)
 
 
 def freshness_query(schema: str | None) -> Select[Any]:
