@@ -72,10 +72,10 @@ def data_as_of(engine: Engine, schema: str | None, now: datetime | None = None,
                plan: Plan | None = None) -> datetime:
     """``latest_or_now`` on a SQLAlchemy engine (recording its statements in ``plan``)."""
     from metric_cards.connection import connect
-    from metric_cards.sql_reader import SqlReader
+    from metric_cards.sql_reader import SqlReader, builders
 
     with connect(engine) as conn:
-        reader = SqlReader(conn, schema, latest_statements(schema), plan)
+        reader = SqlReader(conn, schema, builders(latest_statements(schema)), plan)
         try:
             return latest_or_now(reader, now)
         finally:

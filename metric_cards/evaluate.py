@@ -3,8 +3,8 @@
 It resolves the card and its parameters, reads the windows, builds the card's statements with
 SQLAlchemy (``metric_cards.query``, ``metric_cards.classification_coverage``) and reads them
 through ``metric_cards.card_reading`` (contract check, aggregate, watermark, coverage, payload);
-a stall card is read at the instant (``metric_cards.stalled``). Given a ``Plan`` on DuckDB, the
-statements' SQL is recorded for ``metric_cards.warm_evaluate``.
+a stall card is read at the instant (``metric_cards.stalled``, SQL in ``metric_cards.stall_sql``).
+Given a ``Plan`` on DuckDB, the statements' SQL is recorded for ``metric_cards.warm_evaluate``.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ from sqlalchemy import Engine
 from metric_cards.card_reading import prepare, read_card
 from metric_cards.classification_coverage import coverage_query
 from metric_cards.connection import connect, open_engine
-from metric_cards.contract_check import check_contract
 from metric_cards.definitions import CardDefinition
 from metric_cards.params import CardParams
-from metric_cards.query import aggregate_query, freshness_query, latest_sync
+from metric_cards.query import aggregate_query, freshness_query
 from metric_cards.readers import Plan
 from metric_cards.registry import get_card
-from metric_cards.sql_reader import SqlReader
-from shipping_core.windows import Window, window_ending_before
+from metric_cards.sql_reader import SqlReader, builders
+from shipping_core.windows import Window
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,8 @@ def evaluate(card: CardDefinition | str, engine: Engine | str, as_of: datetime |
     ``engine`` is a SQLAlchemy Engine or URL; ``schema`` qualifies the contract tables
     (``raw`` for the DuckDB loader, ``None`` for SQLite). ``params`` overrides the card's
     parameters (``exclude_returns``, ``include_transient``, thresholds, ``min_sample``,
-    ``carriers``). ``plan``, if given, records the statements as DuckDB received them (a stall
-    card records none). Returns the card payload (JSON-serialisable dict).
+    ``carriers``). ``plan``, if given, records the statements as DuckDB received them.
+    Returns the card payload (JSON-serialisable dict).
     """
     definition = get_card(card) if isinstance(card, str) else card
     resolved, moment, window, prior = prepare(definition, params, as_of, timezone)
@@ -57,20 +56,17 @@ def evaluate(card: CardDefinition | str, engine: Engine | str, as_of: datetime |
     try:
         with connect(eng) as conn:
             if definition.stall is not None:  # read at the instant (metric_cards.stalled)
-                from metric_cards.stalled import StallRule, evaluate_stalled, in_flight_set
-                if plan is not None:
-                    plan.complete = False
-                zone_name = timezone or definition.timezone
-                lookback = window_ending_before(moment, zone_name, definition.window_days)
-                flight = in_flight_set(definition, resolved, StallRule.of(definition),
-                                       as_of=moment, start=lookback.start, timezone=zone_name,
-                                       schema=schema)
-                check_contract(conn, schema, [flight, freshness_query(schema)],
-                               f"card {definition.id}")
-                return evaluate_stalled(conn, definition, resolved, moment, timezone, schema,
-                                        latest_sync(conn, schema))
-            reader = SqlReader(conn, schema, card_statements(definition, resolved, moment,
-                                                             window, prior, schema), plan)
+                from metric_cards.stall_sql import stall_statements
+                from metric_cards.stalled import StallRule, evaluate_stalled
+                build = stall_statements(definition, resolved, StallRule.of(definition),
+                                         timezone or definition.timezone, schema)
+                reader = SqlReader(conn, schema, build, plan)
+                try:
+                    return evaluate_stalled(reader, definition, resolved, moment, timezone)
+                finally:
+                    reader.close()
+            reader = SqlReader(conn, schema, builders(card_statements(
+                definition, resolved, moment, window, prior, schema)), plan)
             try:
                 return read_card(reader, definition, resolved, moment, window, prior)
             finally:

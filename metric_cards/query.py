@@ -68,10 +68,6 @@ def freshness_query(schema: str | None) -> Select[Any]:
     return select(func.max(events.c.synced_at))
 
 
-def latest_sync(conn: Connection, schema: str | None) -> datetime | None:
-    return to_utc(conn.execute(freshness_query(schema)).scalar())
-
-
 def count_shipment_set(conn: Connection, card: CardDefinition, params: CardParams, *,
                        as_of: datetime, start: datetime, end: datetime,
                        schema: str | None) -> tuple[int, int]:

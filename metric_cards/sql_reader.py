@@ -1,6 +1,7 @@
 """The SQLAlchemy reader: builds each named statement, checks it against the contract, runs it.
 
-Statements are built on first use by the builders the evaluation passes in. With a ``Plan`` to
+Statements are built on first use by the evaluation's ``build(name)`` (``builders`` turns a
+dict of builders into one). With a ``Plan`` to
 record into (DuckDB only), each statement's needed columns and the exact SQL text the driver
 received are kept: DuckDB statements go out with their parameters as literals
 (``metric_cards.dialect.send_literals``), so that text is the whole statement; one that still
@@ -20,16 +21,21 @@ from metric_cards.connection import safe_url
 from metric_cards.contract_check import check_needs, needed_kinds
 from metric_cards.readers import Plan, QueryFailed, Rows, merged_needs
 
-Builders = dict[str, Callable[[], Any]]
+Build = Callable[[str], Any]
+
+
+def builders(named: dict[str, Callable[[], Any]]) -> Build:
+    """``build(name)`` over a fixed set of statement builders."""
+    return lambda name: named[name]()
 
 
 class SqlReader:
-    def __init__(self, conn: Connection, schema: str | None, builders: Builders,
+    def __init__(self, conn: Connection, schema: str | None, build: Build,
                  plan: Plan | None = None) -> None:
         self.conn = conn
         self.schema = schema
         self.url = safe_url(conn.engine)
-        self._builders = builders
+        self._build = build
         self._built: dict[str, Any] = {}
         self._needs: dict[str, dict[str, dict[str, str]]] = {}
         self._plan = plan if plan is not None and conn.dialect.name == "duckdb" else None
@@ -43,7 +49,7 @@ class SqlReader:
 
     def statement(self, name: str) -> Any:
         if name not in self._built:
-            self._built[name] = self._builders[name]()
+            self._built[name] = self._build(name)
             self._needs[name] = needed_kinds([self._built[name]])
             if self._plan is not None:
                 self._plan.statements.setdefault(name, {"needs": self._needs[name], "sql": None,

@@ -8,9 +8,9 @@ rows into the payload (``metric_cards.card_reading``). With ``--as-of latest`` (
 reading instant is itself read through a cached plan first.
 
 Only plain ``duckdb:///<file>`` URLs of an existing file take this path (no query options, no
-in-memory or MotherDuck database), only packaged cards, and only window cards (a stall card is
-always compiled). Anything else, and any cache miss, returns ``Cold``: the caller evaluates
-through SQLAlchemy as before and records the plans for next time.
+in-memory or MotherDuck database), and only packaged cards. Anything else, and any cache miss,
+returns ``Cold``: the caller evaluates through SQLAlchemy as before and records the plans for
+next time.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from metric_cards.params import parse_assignments
 from metric_cards.plan_cache import PlanCache, card_key, latest_key
 from metric_cards.readers import PlanIncomplete
 from metric_cards.registry import card_file
+from metric_cards.stalled import evaluate_stalled
 
 log = logging.getLogger(__name__)
 PREFIX = "duckdb:///"
@@ -102,13 +103,16 @@ def evaluate_warm(request: Request, cache: PlanCache | None) -> dict[str, Any] |
         if plan is None or not isinstance(plan.card, dict):
             return Cold("no plan for this card, instant and parameters", moment)
         definition = validated_again(plan.card, card_path)
-        if definition is None or definition.stall is not None:
+        if definition is None:
             return Cold("cached card document no longer valid here", moment)
         resolved, moment, window, prior = prepare(definition,
                                                   parse_assignments(request.assignments),
                                                   moment, request.timezone)
         reader.use(plan)
-        payload = read_card(reader, definition, resolved, moment, window, prior)
+        if definition.stall is not None:
+            payload = evaluate_stalled(reader, definition, resolved, moment, request.timezone)
+        else:
+            payload = read_card(reader, definition, resolved, moment, window, prior)
     except PlanIncomplete as exc:
         return Cold(f"cached plan lacks statement {exc}", moment)
     finally:

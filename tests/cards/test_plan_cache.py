@@ -29,7 +29,6 @@ from .test_backends_agree import seeded_rows
 from .warehouses import Rows, _naive, build
 
 CARDS = sorted(packaged_cards())
-STALL_CARDS = {c for c, d in packaged_cards().items() if d.stall is not None}
 AS_OF = "2026-04-05T09:30:00+02:00"
 
 
@@ -82,11 +81,8 @@ def test_cached_plan_reads_the_compiled_payload(card: str, kind: str, variant: s
     assert evaluate_text(argv) == uncached  # compiled, plans stored
     warm = evaluate_warm(request_of(warehouses[kind], card, as_of, timezone, assignments),
                          PlanCache(private_plan_cache))
-    if card in STALL_CARDS:
-        assert isinstance(warm, Cold)  # stall cards are always compiled
-    else:
-        assert not isinstance(warm, Cold), warm
-        assert json.dumps(warm, indent=2) + "\n" == uncached  # same keys, order and values
+    assert not isinstance(warm, Cold), warm
+    assert json.dumps(warm, indent=2) + "\n" == uncached  # same keys, order and values
     assert evaluate_text(argv) == uncached
 
 
