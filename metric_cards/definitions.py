@@ -253,9 +253,12 @@ def validated_again(data: dict[str, Any], path: Path) -> CardDefinition | None:
     says so); the semantic rules are, since they also read the environment (the time zone
     database). None means "parse the file again": that path reports any problem with its line.
     """
-    if semantic_problems(data, path):
-        return None
-    return CardDefinition(data["id"], path, data)
+    try:
+        if semantic_problems(data, path):
+            return None
+        return CardDefinition(data["id"], path, data)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return None  # not the shape a validated card has (a damaged cache file)
 
 
 def _explain(err: jsonschema.ValidationError) -> str:

@@ -120,7 +120,8 @@ class PlanCache:
             plan = Plan.from_json(data)
             for entry in plan.statements.values():
                 if not isinstance(entry["needs"], dict) or not (
-                        entry["sql"] is None or isinstance(entry["sql"], str)):
+                        entry["sql"] is None or isinstance(entry["sql"], str)) or not (
+                        entry["keys"] is None or isinstance(entry["keys"], list)):
                     return None
             return plan
         except FileNotFoundError:

@@ -214,3 +214,21 @@ def test_warm_process_imports_no_sqlalchemy(tmp_path: Path) -> None:
     assert "sqlalchemy" in cold["loaded"]
     for heavy in ("sqlalchemy", "duckdb_engine", "pandas", "jsonschema", "reconciliation"):
         assert heavy not in warm["loaded"], heavy
+
+
+def test_damaged_plan_files_are_misses(tmp_path: Path, warehouses: dict[str, str],
+                                       private_plan_cache: Path) -> None:
+    url = warehouses["duckdb_naive"]
+    argv = ["exception_rate", "--warehouse", url, "--schema", "raw", "--as-of", AS_OF]
+    expected = evaluate_text(argv)
+    files = sorted(private_plan_cache.glob("*.json"))
+    assert files
+    for damage in ("not json", '{"statements": {}}', '{"statements": {}, "card": {"id": 1}}',
+                   '{"statements": {"aggregate": {"needs": [], "sql": 3}}, "card": {}}',
+                   '{"statements": {"aggregate": {"needs": {}, "sql": "select 1"}}}'):
+        for f in files:
+            f.write_text(damage, "utf-8")
+        outcome = evaluate_warm(request_of(url, "exception_rate", AS_OF),
+                                PlanCache(private_plan_cache))
+        assert isinstance(outcome, Cold), damage
+        assert evaluate_text(argv) == expected  # compiled again, and the plan stored again
