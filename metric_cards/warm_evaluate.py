@@ -29,7 +29,6 @@ from metric_cards.params import parse_assignments
 from metric_cards.plan_cache import PlanCache, card_key, latest_key
 from metric_cards.readers import PlanIncomplete
 from metric_cards.registry import card_file
-from metric_cards.stalled import evaluate_stalled
 
 log = logging.getLogger(__name__)
 PREFIX = "duckdb:///"
@@ -110,6 +109,7 @@ def evaluate_warm(request: Request, cache: PlanCache | None) -> dict[str, Any] |
                                                   moment, request.timezone)
         reader.use(plan)
         if definition.stall is not None:
+            from metric_cards.stalled import evaluate_stalled
             payload = evaluate_stalled(reader, definition, resolved, moment, request.timezone)
         else:
             payload = read_card(reader, definition, resolved, moment, window, prior)
