@@ -14,22 +14,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
-
-from metric_cards.dialect import instant, utc_ts
-from metric_cards.errors import WarehouseError
-from metric_cards.warehouse import contract_tables
 from shipping_core.windows import Window
 
 DECIDED_BY_TEXT = ("carrier_code", "message", "lexicon")
 EXCEPTION_CODES = (4, 5)
 
 
-def classification_coverage(conn: Connection, schema: str | None,
-                            window: Window) -> dict[str, Any]:
-    """``{"classification_coverage": {...}}`` for the events that occurred in ``window``."""
+def coverage_query(schema: str | None, window: Window) -> Any:
+    """The four counts of the figure over the events that occurred in ``window`` (SQLAlchemy,
+    imported here: a plan-cache process only reads the rows)."""
+    from sqlalchemy import and_, case, func, or_, select
+
+    from metric_cards.dialect import instant, utc_ts
+    from metric_cards.warehouse import contract_tables
+
     events = contract_tables(schema).tracking_events
     c = events.c
     has_words = or_(and_(c.message.is_not(None), c.message != ""),
@@ -42,16 +40,15 @@ def classification_coverage(conn: Connection, schema: str | None,
     def count(*conditions: Any) -> Any:
         return func.sum(case((and_(*conditions), 1), else_=0))
 
-    query = select(count(has_words), count(has_words, decided),
-                   count(has_words, exception_coded),
-                   count(has_words, exception_coded, decided)).where(
+    return select(count(has_words), count(has_words, decided),
+                  count(has_words, exception_coded),
+                  count(has_words, exception_coded, decided)).where(
         utc_ts(c.occurred_at) >= instant(window.start),
         utc_ts(c.occurred_at) < instant(window.end))
-    try:
-        row = conn.execute(query).one()
-    except SQLAlchemyError as exc:
-        raise WarehouseError(f"classification_coverage: query failed: "
-                             f"{str(exc).splitlines()[0]}") from exc
+
+
+def coverage_figures(row: tuple[Any, ...]) -> dict[str, Any]:
+    """``{"classification_coverage": {...}}`` from the four counts of ``coverage_query``."""
     events_n, decided_n, exc_n, exc_decided_n = (int(v or 0) for v in row)
     return {"classification_coverage": {
         "value": round(decided_n / events_n, 4) if events_n else None,

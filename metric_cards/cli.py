@@ -19,15 +19,16 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metric_cards.definitions import load_definition
 from metric_cards.errors import MetricCardError
-from metric_cards.params import parse_assignments
 from metric_cards.registry import card_directory, card_files, check_references, get_card
 from metric_cards.registry import packaged_cards as _packaged
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 COMMAND_GROUP = "metric_cards.commands"
 
@@ -90,6 +91,8 @@ def build_parser(*, external: bool = True) -> argparse.ArgumentParser:
 
 def command_plugins() -> list[EntryPoint]:
     """The installed ``metric_cards.commands`` entry points, by name."""
+    from importlib.metadata import entry_points
+
     return sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name)
 
 
@@ -166,24 +169,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from metric_cards.connection import open_engine
-    from metric_cards.default_as_of import resolve_as_of
-    from metric_cards.evaluate import evaluate
-    from metric_cards.render import render
+    from metric_cards.plan_cache import PlanCache
+    from metric_cards.warm_evaluate import Cold, Request, evaluate_warm
 
-    card = get_card(args.card)
-    overrides = parse_assignments(args.assignments)
     schema = resolve_schema(args.warehouse, args.schema)
-    engine = open_engine(args.warehouse)
-    try:
-        as_of = resolve_as_of(args.as_of, engine, schema)
-        payload = evaluate(card, engine, as_of, timezone=args.timezone, params=overrides,
-                           schema=schema)
-    finally:
-        engine.dispose()
+    request = Request(args.warehouse, args.card, args.as_of, args.timezone,
+                      tuple(args.assignments), schema)
+    cache = PlanCache.default()
+    outcome = evaluate_warm(request, cache)
+    if isinstance(outcome, Cold):
+        logging.getLogger(__name__).info("compiling card %s (%s)", args.card, outcome.reason)
+        from metric_cards.plan_recording import evaluate_and_record
+        payload = evaluate_and_record(request, cache, outcome.as_of)
+    else:
+        payload = outcome
     if args.format == "json":
         print(json.dumps(payload, indent=2))
     else:
+        from metric_cards.render import render
         print(render(payload))
     return 0
 

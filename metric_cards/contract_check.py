@@ -2,10 +2,11 @@
 
 The columns a query needs are read from the compiled SQLAlchemy statement itself (every column
 of a contract table it references, through any alias), so a card definition cannot need a column
-the check forgets. Each one must exist with a compatible type; otherwise one line names the
-table and the column. Without this check a missing ``tracking_events.exception_category`` can
-resolve against something else in scope (DuckDB reads ``raw.tracking_events.x`` as a field of
-the JSON ``raw`` column) and a card prints 0 % with status OK.
+the check forgets. Each one must exist with a compatible type (``metric_cards.contract_rules``);
+otherwise one line names the table and the column. Without this check a missing
+``tracking_events.exception_category`` can resolve against something else in scope (DuckDB reads
+``raw.tracking_events.x`` as a field of the JSON ``raw`` column) and a card prints 0 % with
+status OK.
 """
 
 from __future__ import annotations
@@ -22,12 +23,8 @@ from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.schema import Column, Table
 
 from metric_cards.connection import safe_url
+from metric_cards.contract_rules import check_columns, columns_sql
 from metric_cards.errors import WarehouseError
-
-#: What a contract column's type must be compatible with, by kind.
-KIND_LABELS = {"timestamp": "a timestamp", "date": "a date (or ISO 8601 date text)",
-               "text": "text", "integer": "an integer",
-               "boolean": "a boolean", "json": "JSON or text"}
 
 
 def kind_of(column_type: Any) -> str:
@@ -45,29 +42,6 @@ def kind_of(column_type: Any) -> str:
     return "text"
 
 
-#: Words of a warehouse's type name (information_schema / SQLite declared type) per kind.
-TYPE_WORDS = {
-    "timestamp": ("timestamp", "datetime"),
-    # target-duckdb 0.8.0 writes a JSON-Schema ``date`` as VARCHAR (read with ``as_date``)
-    "date": ("date", "char", "text", "string"),
-    "boolean": ("bool",),
-    "integer": ("int", "numeric", "decimal", "number"),
-    "json": ("json", "char", "text", "string", "clob"),
-    "text": ("char", "text", "string", "clob", "enum"),
-}
-#: SQLite stores instants as ISO 8601 text and booleans as integers (its own conventions).
-SQLITE_EXTRA = {"timestamp": ("char", "text", "string"), "boolean": ("int",)}
-
-
-def compatible(expected: str, found: str, dialect: str) -> bool:
-    """Whether a warehouse column of type name ``found`` can hold a column of kind ``expected``."""
-    name = found.lower()
-    words = TYPE_WORDS[expected] + (SQLITE_EXTRA.get(expected, ()) if dialect == "sqlite" else ())
-    if dialect == "sqlite" and not name:
-        return True  # a column without a declared type takes any value
-    return any(word in name for word in words)
-
-
 def warehouse_columns(conn: Connection, table: str, schema: str | None) -> dict[str, str]:
     """{column name (lower case): type name} of ``table`` ({} when it does not exist)."""
     if conn.dialect.name == "sqlite":
@@ -75,9 +49,7 @@ def warehouse_columns(conn: Connection, table: str, schema: str | None) -> dict[
         prefix = f'"{schema}".' if schema else ""
         rows = conn.exec_driver_sql(f'PRAGMA {prefix}table_info("{quoted}")').fetchall()
         return {str(r[1]).lower(): str(r[2] or "") for r in rows}
-    cols = text("select column_name, data_type from information_schema.columns "
-                "where table_name = :t and table_schema = "
-                + (":s" if schema else "current_schema()"))
+    cols = text(columns_sql(":t", ":s" if schema else None))
     params = {"t": table, **({"s": schema} if schema else {})}
     return {str(r[0]).lower(): str(r[1]) for r in conn.execute(cols, params)}
 
@@ -98,30 +70,29 @@ def referenced_columns(statements: Iterable[Any]) -> dict[str, dict[str, Column[
     return needed
 
 
+def needed_kinds(statements: Iterable[Any]) -> dict[str, dict[str, str]]:
+    """{table: {column: contract kind}} the statements need (what a plan records)."""
+    return {table: {name: kind_of(column.type) for name, column in columns.items()}
+            for table, columns in referenced_columns(statements).items()}
+
+
 def check_contract(conn: Connection, schema: str | None, statements: Iterable[Any],
                    purpose: str) -> None:
     """Raise WarehouseError naming the first missing or mistyped column ``statements`` need."""
-    needed = referenced_columns(statements)
-    dialect = conn.dialect.name
-    where = f"schema {schema!r}" if schema else "the default schema"
-    for table in sorted(needed):
+    check_needs(conn, schema, needed_kinds(statements), purpose)
+
+
+def check_needs(conn: Connection, schema: str | None, needed: dict[str, dict[str, str]],
+                purpose: str) -> None:
+    """``check_contract`` for needs already worked out (``needed_kinds``)."""
+    url = safe_url(conn.engine)
+
+    def columns_of(table: str) -> dict[str, str]:
         try:
-            reflected = warehouse_columns(conn, table, schema)
+            return warehouse_columns(conn, table, schema)
         except SQLAlchemyError as exc:
-            raise WarehouseError(f"warehouse {safe_url(conn.engine)}: cannot list the columns "
-                                 f"of {table!r} ({str(exc).splitlines()[0]})") from exc
-        if not reflected:
-            raise WarehouseError(f"warehouse {safe_url(conn.engine)}: table {table!r} not found "
-                                 f"in {where} ({purpose} needs it; pass --schema to choose "
-                                 "another schema)")
-        for name in sorted(needed[table]):
-            expected = kind_of(needed[table][name].type)
-            found = reflected.get(name.lower())
-            if found is None:
-                raise WarehouseError(f"warehouse {safe_url(conn.engine)}: column "
-                                     f"{table}.{name} is missing in {where} ({purpose} needs it "
-                                     f"as {KIND_LABELS[expected]})")
-            if not compatible(expected, found, dialect):
-                raise WarehouseError(f"warehouse {safe_url(conn.engine)}: column "
-                                     f"{table}.{name} has type {found or 'none'} in {where}; "
-                                     f"{purpose} needs {KIND_LABELS[expected]}")
+            raise WarehouseError(f"warehouse {url}: cannot list the columns of {table!r} "
+                                 f"({str(exc).splitlines()[0]})") from exc
+
+    check_columns(needed, columns_of, dialect=conn.dialect.name, schema=schema, url=url,
+                  purpose=purpose)

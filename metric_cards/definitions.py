@@ -3,7 +3,9 @@
 A definition is data: ``load_definition(path)`` returns a ``CardDefinition`` or raises
 ``CardDefinitionError`` naming the file, the line, the path inside the document and what was
 expected. No SQL lives in a definition; filters are (field, op, value) triples compiled by
-``metric_cards.filters``.
+``metric_cards.filters``. The YAML parser and the JSON Schema validator are imported when a file
+is parsed, so a process that rebuilds a card from a cached, already validated document
+(``metric_cards.plan_cache``) does not pay for them.
 """
 
 from __future__ import annotations
@@ -12,16 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
-
-import jsonschema
-from jsonschema.exceptions import best_match
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from metric_cards.conditions import Condition, build_conditions
 from metric_cards.errors import CardDefinitionError
-from shipping_core.datafile import DataFileProblem, parse_yaml, read_text, validate
 from shipping_core.windows import zone
-from shipping_core.yaml_locations import format_path, line_of
+
+if TYPE_CHECKING:
+    import jsonschema
 
 TIMESTAMP_FIELDS = {"created_at", "shipped_at", "promised_delivery_at", "delivered_at",
                     "updated_at"}
@@ -199,6 +199,8 @@ class CardDefinition:
 
 def load_definition(path: Path | str) -> CardDefinition:
     """Read, parse and validate one card file."""
+    from shipping_core.datafile import DataFileProblem, read_text
+
     path = Path(path)
     name = str(path)
     try:
@@ -211,6 +213,8 @@ def load_definition(path: Path | str) -> CardDefinition:
 
 def parse_definition(text: str, name: str, path: Path | None = None) -> CardDefinition:
     """Validate YAML ``text`` (reported as ``name``) as a card definition."""
+    from shipping_core.datafile import DataFileProblem, parse_yaml, validate
+
     try:
         data = parse_yaml(text)
     except DataFileProblem as problem:
@@ -233,6 +237,8 @@ def parse_definition(text: str, name: str, path: Path | None = None) -> CardDefi
 
 def _raise_located(name: str, problems: list[Problem], text: str) -> NoReturn:
     """One error naming every problem, each with its path and line, the first one leading."""
+    from shipping_core.yaml_locations import format_path, line_of
+
     located = [(format_path(loc), message, line_of(text, loc)) for loc, message in problems]
     (where, message, line), others = located[0], located[1:]
     raise CardDefinitionError(name, where, message, line, others=others)
@@ -254,6 +260,8 @@ def _one_per_place(errors: Sequence[jsonschema.ValidationError]
 
 def _schema_problem(err: jsonschema.ValidationError) -> Problem:
     """Where a schema violation is and what was expected there."""
+    from jsonschema.exceptions import best_match
+
     if err.context and all(sub.validator == "required" for sub in err.context):
         keys = [sub.validator_value[0] for sub in err.context]
         return list(err.absolute_path), (f"expected one of the keys {', '.join(keys)}; got "
@@ -261,6 +269,21 @@ def _schema_problem(err: jsonschema.ValidationError) -> Problem:
     if err.context:
         err = best_match(err.context)
     return list(err.absolute_path), _explain(err)
+
+
+def validated_again(data: dict[str, Any], path: Path) -> CardDefinition | None:
+    """The card of a document that passed ``parse_definition`` before (a cached copy), or None.
+
+    The JSON Schema part is not repeated (same document, same schema, same code: the cache key
+    says so); the semantic rules are, since they also read the environment (the time zone
+    database). None means "parse the file again": that path reports any problem with its line.
+    """
+    try:
+        if semantic_problems(data, path):
+            return None
+        return CardDefinition.from_document(data, path)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return None  # not the shape a validated card has (a damaged cache file)
 
 
 def _explain(err: jsonschema.ValidationError) -> str:

@@ -17,14 +17,15 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Date, DateTime, String, bindparam
+from sqlalchemy import Date, DateTime, String, bindparam, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
-from shipping_core.windows import parse_instant
+from metric_cards.duckdb_literals import inline_parameters
+from metric_cards.session_setup import SESSION_SETUP
 
 SQLITE_FORMAT = "%Y-%m-%d %H:%M:%f"
 
@@ -112,12 +113,6 @@ def _plus_hours_sqlite(element: plus_hours, compiler: Any, **kw: Any) -> str:
     return f"strftime('{SQLITE_FORMAT}', {col}, '+{int(element.hours)} hours')"
 
 
-#: Session statements per dialect: the time zone pinned to UTC; on Postgres (11+) also JIT off,
-#: whose compile time costs card queries (short analytic queries) 35-45 % on the worked example.
-SESSION_SETUP = {"duckdb": ("SET TimeZone = 'UTC'",),
-                 "postgresql": ("SET TIME ZONE 'UTC'", "SET jit = off")}
-
-
 def prepare_connection(conn: Connection) -> None:
     """Pin the session zone to UTC so naive (UTC by contract) and zoned timestamps compare alike.
 
@@ -128,21 +123,24 @@ def prepare_connection(conn: Connection) -> None:
     for statement in SESSION_SETUP.get(conn.dialect.name, ()):
         conn.exec_driver_sql(statement)
     if conn.dialect.name == "duckdb":
-        from metric_cards.duckdb_literals import send_literals
         send_literals(conn)  # keeps the driver from importing pandas (start-up time)
 
 
-def to_utc(value: Any) -> datetime | None:
-    """A warehouse timestamp value (datetime, naive UTC or text) as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = parse_instant(value.strip(), "timestamp", naive_is_utc=True)
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a timestamp, got {value!r}")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+def _inline_duckdb_parameters(conn: Any, cursor: Any, statement: str, parameters: Any,
+                              context: Any, executemany: bool) -> tuple[str, Any]:
+    if executemany or not parameters or not isinstance(parameters, list | tuple):
+        return statement, parameters
+    inlined = inline_parameters(statement, parameters)
+    if inlined is None:
+        return statement, parameters
+    return inlined, ()
+
+
+def send_literals(conn: Connection) -> None:
+    """Make ``conn`` (a DuckDB connection) send parameters as literals from now on
+    (``metric_cards.duckdb_literals``)."""
+    if not event.contains(conn, "before_cursor_execute", _inline_duckdb_parameters):
+        event.listen(conn, "before_cursor_execute", _inline_duckdb_parameters, retval=True)
 
 
 # ---- calendar days of a time zone, computed inside the warehouse ------------------------------

@@ -4,7 +4,9 @@ DuckDB's Python driver imports pandas (~0.3 s, more than the query) the first ti
 *any* parameter, to recognise pandas values. A card query binds only plain values, so for DuckDB
 they are rendered as typed literals instead (``'text'::VARCHAR``, ``TIMESTAMP '…'``, ``42``) and
 the statement goes out without parameters; the driver never touches pandas. A statement holding
-a value of any other type is sent unchanged, with its parameters, as before.
+a value of any other type is sent unchanged, with its parameters, as before. The SQLAlchemy hook
+that applies this is ``metric_cards.dialect.send_literals``; this module imports no SQLAlchemy
+(the plan-cache path renders its information-schema lookups with ``sql_literal`` too).
 
 Placeholders (``$1``…, DuckDB's numeric style) are found outside quoted strings and identifiers
 only. DuckDB strings have no backslash escapes, so doubling ``'`` is the whole of string quoting.
@@ -18,9 +20,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
-
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$(\d+)")
 
@@ -72,19 +71,3 @@ def inline_parameters(statement: str, parameters: Sequence[Any]) -> str | None:
         return _TOKENS.sub(replace, statement)
     except IndexError:
         return None
-
-
-def _before_cursor_execute(conn: Any, cursor: Any, statement: str, parameters: Any,
-                           context: Any, executemany: bool) -> tuple[str, Any]:
-    if executemany or not parameters or not isinstance(parameters, list | tuple):
-        return statement, parameters
-    inlined = inline_parameters(statement, parameters)
-    if inlined is None:
-        return statement, parameters
-    return inlined, ()
-
-
-def send_literals(conn: Connection) -> None:
-    """Make ``conn`` (a DuckDB connection) send parameters as literals from now on."""
-    if not event.contains(conn, "before_cursor_execute", _before_cursor_execute):
-        event.listen(conn, "before_cursor_execute", _before_cursor_execute, retval=True)

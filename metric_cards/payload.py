@@ -1,7 +1,8 @@
 """The card payload (binding keys, see docs/metric-cards.md) built from aggregated counts.
 
 Ratios, Wilson interval, deltas, status, breakdowns, the daily series and relations are
-computed in Python from the integer counts of ``metric_cards.query``; nothing here queries.
+computed in Python from the integer counts of ``metric_cards.query``; nothing here queries
+(and nothing imports SQLAlchemy: the plan-cache path builds payloads without it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from metric_cards.definitions import CardDefinition
 from metric_cards.holidays import annotations
 from metric_cards.params import CardParams, threshold_names
-from metric_cards.query import PRIOR_BUCKET, Reading
+from metric_cards.reading import PRIOR_BUCKET, Reading
 from metric_cards.stats import card_status, wilson_interval
 from shipping_core.windows import Window, iso_utc, local_days
 

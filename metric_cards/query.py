@@ -1,5 +1,6 @@
-"""The card's SQL and its execution: windows, the one aggregate query, the freshness watermark
-and the shipment-set reads reconciliation reuses.
+"""The card's SQL: the one aggregate query, the freshness watermark and the shipment-set reads
+reconciliation reuses (the windows are ``metric_cards.reading``'s; ``metric_cards.card_reading``
+runs the card's statements).
 
 One aggregate query per card runs inside the warehouse over the card's shipment set
 (``shipment_sets.shipment_set``) for the prior window plus the current window: it groups by a
@@ -10,48 +11,25 @@ reads the freshness watermark (latest ``tracking_events.synced_at``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
-from metric_cards.connection import safe_url
 from metric_cards.definitions import CardDefinition
-from metric_cards.dialect import instant, to_utc
-from metric_cards.errors import WarehouseError
+from metric_cards.dialect import instant
+from metric_cards.instants import to_utc
 from metric_cards.params import CardParams
+from metric_cards.reading import PRIOR_BUCKET
 from metric_cards.shipment_sets import attribution_of, shipment_set
 from metric_cards.warehouse import contract_tables
 from shipping_core.windows import (
     Window,
     day_start_utc,
     local_days,
-    prior_window,
-    window_ending_before,
     zone,
 )
-
-PRIOR_BUCKET = -1
-
-
-@dataclass(frozen=True)
-class Reading:
-    """Aggregated rows of one evaluation: (bucket, dims..., numerator, denominator)."""
-
-    dims: tuple[str, ...]
-    rows: list[tuple[Any, ...]]
-
-
-def card_windows(card: CardDefinition, as_of: datetime,
-                 timezone: str | None = None) -> tuple[Window, Window]:
-    """(window, prior window) of ``card`` read at ``as_of`` in ``timezone`` (default: card's)."""
-    tz = timezone or card.timezone
-    zone(tz)
-    window = window_ending_before(as_of, tz, card.window_days)
-    return window, prior_window(window, card.compare_days)
 
 
 def aggregate_query(card: CardDefinition, params: CardParams, as_of: datetime, window: Window,
@@ -84,26 +62,10 @@ def aggregate_query(card: CardDefinition, params: CardParams, as_of: datetime, w
     return query, tuple(c.name for c in dims)
 
 
-def aggregate(conn: Connection, card: CardDefinition, params: CardParams, as_of: datetime,
-              window: Window, prior: Window, schema: str | None) -> Reading:
-    """Run the card's aggregate query (prior bucket + one bucket per local day)."""
-    query, dims = aggregate_query(card, params, as_of, window, prior, schema)
-    try:
-        rows = [tuple(r) for r in conn.execute(query)]
-    except SQLAlchemyError as exc:
-        raise WarehouseError(f"card {card.id}: query failed on {safe_url(conn.engine)}: "
-                             f"{str(exc).splitlines()[0]}") from exc
-    return Reading(dims, rows)
-
-
 def freshness_query(schema: str | None) -> Select[Any]:
     """The freshness watermark: the latest ``tracking_events.synced_at``."""
     events = contract_tables(schema).tracking_events
     return select(func.max(events.c.synced_at))
-
-
-def latest_sync(conn: Connection, schema: str | None) -> datetime | None:
-    return to_utc(conn.execute(freshness_query(schema)).scalar())
 
 
 def count_shipment_set(conn: Connection, card: CardDefinition, params: CardParams, *,

@@ -50,13 +50,19 @@ def packaged_cards() -> dict[str, CardDefinition]:
     return load_directory()
 
 
-@cache
-def _single_card(card_id: str) -> CardDefinition | None:
-    """The packaged card whose file is ``<card_id>.yaml`` and whose id matches, else None."""
+def card_file(card_id: str) -> Path | None:
+    """The packaged file ``<card_id>.yaml`` if ``card_id`` is a plain id and it exists."""
     if not re.fullmatch(r"[a-z0-9_]+", card_id):
         return None
     path = card_directory() / f"{card_id}.yaml"
-    if not path.is_file():
+    return path if path.is_file() else None
+
+
+@cache
+def _single_card(card_id: str) -> CardDefinition | None:
+    """The packaged card whose file is ``<card_id>.yaml`` and whose id matches, else None."""
+    path = card_file(card_id)
+    if path is None:
         return None
     card = load_definition(path)
     return card if card.id == card_id else None

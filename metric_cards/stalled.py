@@ -12,7 +12,9 @@ whose ``updated_at`` is at or before ``t`` is closed too.
 Business-day arithmetic stays in Python (``metric_cards.business_days``): for each carrier the
 engine binds the UTC instant at which the cutoff day starts in the card's zone, and the warehouse
 only compares instants, so every dialect counts the same shipments. One aggregate query per
-reading (grouped by carrier, last milestone and stalled flag) plus one bounded list query.
+reading (grouped by carrier, last milestone and stalled flag) plus one bounded list query. The
+SQL lives in ``metric_cards.stall_sql``; this module reads the rows through any
+``metric_cards.readers.Reader`` and imports no SQLAlchemy (a cached plan serves it too).
 """
 
 from __future__ import annotations
@@ -20,24 +22,18 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from sqlalchemy import Select, and_, case, false, func, literal, or_, select
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from metric_cards.business_days import business_days_between, stall_cutoff_day
 from metric_cards.definitions import CardDefinition
-from metric_cards.dialect import instant, to_utc, utc_ts
 from metric_cards.errors import WarehouseError
-from metric_cards.filters import FilterCompiler
 from metric_cards.holidays import annotations
+from metric_cards.instants import to_utc
 from metric_cards.params import CardParams, threshold_names
 from metric_cards.payload import card_value
+from metric_cards.readers import QueryFailed, Reader, Rows
 from metric_cards.stats import card_status, wilson_interval
-from metric_cards.warehouse import contract_tables
-from shipping_core.contract import TERMINAL_MILESTONES
 from shipping_core.windows import (
     Window,
     day_start_utc,
@@ -80,67 +76,6 @@ class StallRule:
         return {key: day_start_utc(stall_cutoff_day(today, n), tz) for key, n in days.items()}
 
 
-def in_flight_set(card: CardDefinition, params: CardParams, rule: StallRule, *,
-                  as_of: datetime, start: datetime, timezone: str,
-                  schema: str | None) -> Select[Any]:
-    """One row per in-flight shipment at ``as_of`` created in ``[start, as_of]``.
-
-    Columns: shipment_id, tracking_number, carrier, last_milestone, reference_at, stalled (1/0).
-    """
-    t = contract_tables(schema)
-    s, ev = t.shipments, t.tracking_events
-    at = instant(as_of)
-    created = utc_ts(s.c.created_at)
-    population = select(s.c.shipment_id).where(created >= instant(start), created <= at)
-    occurred = utc_ts(ev.c.occurred_at)
-    seen = and_(occurred <= at, ev.c.shipment_id.in_(population))
-    ranked = (select(ev.c.shipment_id, occurred.label("last_at"),
-                     func.coalesce(ev.c.milestone,
-                                   case((ev.c.exception_category.is_not(None), "exception"),
-                                        else_="unknown")).label("last_milestone"),
-                     func.row_number().over(partition_by=ev.c.shipment_id,
-                                            order_by=(occurred.desc(), ev.c.event_id.desc())
-                                            ).label("rn"))
-              .where(seen).subquery("ranked_events"))
-    last = (select(ranked.c.shipment_id, ranked.c.last_at, ranked.c.last_milestone)
-            .where(ranked.c.rn == 1).subquery("last_event"))
-    terminal = (select(ev.c.shipment_id).where(seen, ev.c.milestone.in_(TERMINAL_MILESTONES))
-                .group_by(ev.c.shipment_id).subquery("terminal_events"))
-    compiler = FilterCompiler(s, ev, as_of, params.switches())
-    denominator = compiler.conditions(card.denominator_filters)
-    numerator = compiler.conditions(card.numerator_filters)
-    reference = func.coalesce(last.c.last_at, utc_ts(s.c.shipped_at), utc_ts(s.c.created_at))
-    cutoffs = rule.cutoffs(as_of, timezone)
-    named = [(s.c.carrier == carrier, instant(moment))
-             for carrier, moment in sorted(cutoffs.items()) if carrier != DEFAULT_KEY]
-    cutoff = case(*named, else_=instant(cutoffs[DEFAULT_KEY])) if named \
-        else instant(cutoffs[DEFAULT_KEY])
-    stalled = reference < cutoff
-    if numerator is not None:
-        stalled = and_(stalled, numerator)
-    source: Any = s.outerjoin(last, last.c.shipment_id == s.c.shipment_id) \
-        .outerjoin(terminal, terminal.c.shipment_id == s.c.shipment_id)
-    for flag in compiler.flags:
-        source = source.outerjoin(flag.subquery, flag.subquery.c.shipment_id == s.c.shipment_id)
-    where = [created >= instant(start), created <= at,
-             or_(s.c.delivered_at.is_(None), utc_ts(s.c.delivered_at) > at),
-             terminal.c.shipment_id.is_(None),
-             # closed by the carrier (lost, destroyed, …) no later than the reading instant
-             or_(s.c.is_terminal.is_(None), s.c.is_terminal == false(),
-                 s.c.updated_at.is_(None), utc_ts(s.c.updated_at) > at)]
-    if params.exclude_returns:
-        where.append(or_(s.c.is_return.is_(None), s.c.is_return == false()))
-    if params.carriers:
-        where.append(s.c.carrier.in_(list(params.carriers)))
-    if denominator is not None:
-        where.append(denominator)
-    return (select(s.c.shipment_id, s.c.tracking_number, s.c.carrier,
-                   func.coalesce(last.c.last_milestone, literal(NO_SCAN)).label("last_milestone"),
-                   reference.label("reference_at"),
-                   case((stalled, 1), else_=0).label("stalled"))
-            .select_from(source).where(*where))
-
-
 @dataclass(frozen=True)
 class StallReading:
     as_of: datetime
@@ -156,60 +91,68 @@ class StallReading:
         return sum(n for *_, n in self.rows)
 
 
-def read(conn: Connection, card: CardDefinition, params: CardParams, rule: StallRule,
-         as_of: datetime, timezone: str, schema: str | None) -> StallReading:
+def statement_name(kind: str, as_of: datetime) -> str:
+    """``<kind>@<instant>``: the name of a stall statement read at ``as_of``."""
+    return f"{kind}@{as_of.astimezone(UTC).isoformat()}"
+
+
+def statement_instant(name: str) -> tuple[str, datetime]:
+    """(kind, instant) of a ``statement_name``."""
+    kind, _, text = name.partition("@")
+    return kind, datetime.fromisoformat(text)
+
+
+def _rows(reader: Reader, card: CardDefinition, name: str) -> Rows:
+    try:
+        return reader.rows(name)
+    except QueryFailed as exc:
+        raise WarehouseError(f"card {card.id}: query failed: {exc.detail}") from exc
+
+
+def read(reader: Reader, card: CardDefinition, as_of: datetime, timezone: str) -> StallReading:
     """Aggregate counts of one reading instant."""
     lookback = window_ending_before(as_of, timezone, card.window_days)
-    flight = in_flight_set(card, params, rule, as_of=as_of, start=lookback.start,
-                           timezone=timezone, schema=schema).subquery("in_flight")
-    query = (select(flight.c.carrier, flight.c.last_milestone, flight.c.stalled, func.count())
-             .group_by(flight.c.carrier, flight.c.last_milestone, flight.c.stalled))
-    rows = [(r[0], str(r[1]), int(r[2]), int(r[3])) for r in _run(conn, card, query)]
+    rows = [(r[0], str(r[1]), int(r[2]), int(r[3]))
+            for r in _rows(reader, card, statement_name("stall_counts", as_of)).rows]
     return StallReading(as_of, lookback, rows)
 
 
-def listing(conn: Connection, card: CardDefinition, params: CardParams, rule: StallRule,
-            reading: StallReading, timezone: str, schema: str | None) -> dict[str, Any]:
+def listing(reader: Reader, card: CardDefinition, rule: StallRule, reading: StallReading,
+            timezone: str) -> dict[str, Any]:
     """The stalled shipments to act on, longest-stalled first, at most ``list_limit``."""
-    flight = in_flight_set(card, params, rule, as_of=reading.as_of, start=reading.lookback.start,
-                           timezone=timezone, schema=schema).subquery("in_flight")
-    query = (select(flight).where(flight.c.stalled == 1)
-             .order_by(flight.c.reference_at, flight.c.shipment_id).limit(rule.list_limit))
     tz = zone(timezone)
     today = reading.as_of.astimezone(tz).date()
     rows = []
-    for r in _run(conn, card, query) if rule.list_limit else []:
-        ref = to_utc(r.reference_at)
+    found = _rows(reader, card, statement_name("stall_list", reading.as_of)) \
+        if rule.list_limit else Rows((), [])
+    for values in found.rows:
+        r = dict(zip(found.keys, values, strict=True))
+        ref = to_utc(r["reference_at"])
         assert ref is not None
-        rows.append({"shipment_id": r.shipment_id, "tracking_number": r.tracking_number,
-                     "carrier": r.carrier, "last_milestone": r.last_milestone,
+        rows.append({"shipment_id": r["shipment_id"], "tracking_number": r["tracking_number"],
+                     "carrier": r["carrier"], "last_milestone": r["last_milestone"],
                      "last_event_at": iso_utc(ref),
                      "business_days_stalled": business_days_between(ref.astimezone(tz).date(),
                                                                     today),
-                     "threshold_business_days": rule.days_for(r.carrier)})
+                     "threshold_business_days": rule.days_for(r["carrier"])})
     return {"limit": rule.list_limit, "total": reading.numerator, "truncated":
             reading.numerator > len(rows), "order": "longest stalled first", "rows": rows}
 
 
-def _run(conn: Connection, card: CardDefinition, query: Select[Any]) -> list[Any]:
-    try:
-        return list(conn.execute(query))
-    except SQLAlchemyError as exc:
-        raise WarehouseError(f"card {card.id}: query failed: {str(exc).splitlines()[0]}") from exc
-
-
-def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
-                     as_of: datetime, timezone: str | None, schema: str | None,
-                     watermark: datetime | None) -> dict[str, Any]:
-    """The payload of a stall card read at ``as_of`` (same keys as every card payload)."""
+def evaluate_stalled(reader: Reader, card: CardDefinition, params: CardParams,
+                     as_of: datetime, timezone: str | None) -> dict[str, Any]:
+    """The payload of a stall card read at ``as_of`` (same keys as every card payload), from
+    the statements of ``metric_cards.stall_sql.stall_statements`` for the same zone."""
     tz = timezone or card.timezone
     zone(tz)
     rule = StallRule.of(card)
-    now = read(conn, card, params, rule, as_of, tz, schema)
+    reader.check((statement_name("stall_flight", as_of), "freshness"), f"card {card.id}")
+    watermark = to_utc(_rows(reader, card, "freshness").rows[0][0])
+    now = read(reader, card, as_of, tz)
     prior_at = as_of - timedelta(days=card.compare_days)
-    prior = read(conn, card, params, rule, prior_at, tz, schema)
+    prior = read(reader, card, prior_at, tz)
     window = now.lookback
-    series = _series(conn, card, params, rule, window, as_of, tz, schema)
+    series = _series(reader, card, window, as_of, tz)
     num, den = now.numerator, now.denominator
     value = card_value(card, num, den)
     prior_value = card_value(card, prior.numerator, prior.denominator)
@@ -244,7 +187,7 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
         "comparison": _comparison(prior_at, prior, value, prior_value),
         "breakdowns": _breakdowns(card, params, now),
         "series": series,
-        "list": listing(conn, card, params, rule, now, tz, schema),
+        "list": listing(reader, card, rule, now, tz),
         "freshness": {"latest_synced_at": iso_utc(watermark) if watermark else None,
                       "lag_hours": round((as_of - watermark).total_seconds() / 3600, 2)
                       if watermark else None},
@@ -257,14 +200,13 @@ def evaluate_stalled(conn: Connection, card: CardDefinition, params: CardParams,
     }
 
 
-def _series(conn: Connection, card: CardDefinition, params: CardParams, rule: StallRule,
-            window: Window, as_of: datetime, tz: str,
-            schema: str | None) -> list[dict[str, Any]]:
+def _series(reader: Reader, card: CardDefinition, window: Window, as_of: datetime,
+            tz: str) -> list[dict[str, Any]]:
     """The card read at the end of each of the last ``2 * compare_days`` local days."""
     series = []
     for day in local_days(window)[-card.compare_days * 2:]:
         end = min(day_start_utc(day + timedelta(days=1), zone(tz)), as_of)
-        point = read(conn, card, params, rule, end, tz, schema)
+        point = read(reader, card, end, tz)
         series.append({"date": day.isoformat(), "numerator": point.numerator,
                        "denominator": point.denominator,
                        "as_of": iso_utc(end)})

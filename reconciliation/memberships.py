@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 
 from metric_cards.connection import connect
 from metric_cards.contract_check import check_contract
-from metric_cards.dialect import to_utc
+from metric_cards.instants import to_utc
 from metric_cards.params import CardParams
 from metric_cards.shipment_sets import shipment_set
 from metric_cards.warehouse import contract_tables

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from metric_cards.definitions import CardDefinition
 from metric_cards.params import CardParams
-from metric_cards.query import card_windows
+from metric_cards.reading import card_windows
 from shipping_core.windows import Window
 
 #: Rule kind -> the View switch it turns on.

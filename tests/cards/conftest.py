@@ -38,3 +38,11 @@ def run(backend: str, tmp_path: Path) -> Callable[..., dict[str, Any]]:
     yield _run
     for engine, _ in built.values():
         engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def private_plan_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test (and any ``metric-cards`` process it starts) gets its own plan cache."""
+    directory = tmp_path / "plan-cache"
+    monkeypatch.setenv("METRIC_CARDS_PLAN_CACHE", str(directory))
+    return directory

@@ -233,7 +233,8 @@ def test_payload_has_binding_keys(run):
 def test_shipment_set_is_reusable_for_reconciliation(backend, tmp_path):
     from metric_cards.connection import connect
     from metric_cards.params import resolve
-    from metric_cards.query import card_windows, count_shipment_set, fetch_shipment_set
+    from metric_cards.query import count_shipment_set, fetch_shipment_set
+    from metric_cards.reading import card_windows
     from metric_cards.registry import get_card
     from shipping_core.windows import parse_instant
 

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy.dialects import postgresql
 
 from metric_cards.params import resolve
-from metric_cards.query import aggregate_query, card_windows
+from metric_cards.query import aggregate_query
+from metric_cards.reading import card_windows
 from metric_cards.registry import get_card, packaged_cards
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -34,7 +34,8 @@ from metric_cards.definitions import parse_definition
 from metric_cards.errors import CardDefinitionError
 from metric_cards.params import resolve
 from metric_cards.registry import get_card
-from metric_cards.stalled import StallRule, in_flight_set
+from metric_cards.stall_sql import in_flight_set
+from metric_cards.stalled import StallRule
 from shipping_core.windows import parse_instant, window_ending_before
 
 from .warehouses import Rows, ts
