@@ -254,8 +254,9 @@ def _bounded(message: object) -> str:
     return text[:MAX_MESSAGE_CHARS]
 
 
-def _lexicon_source(entry: LexiconEntry, stem: str) -> str:
-    return f"lexicon.yaml:$.categories.{entry.label.category} (stem {stem!r})"
+def _lexicon_source(entry: LexiconEntry, kind: str, matched: str) -> str:
+    """``lexicon.yaml:$.categories.address (topic+cue 'address is missing')``."""
+    return f"lexicon.yaml:$.categories.{entry.label.category} ({kind} {matched!r})"
 
 
 @cache
