@@ -121,7 +121,8 @@ def test_lexicon_file_problems_name_the_path(tmp_path: Path) -> None:
     doc["categories"]["address"]["stems"]["it"].append("indiriz(")
     bad = tmp_path / "lexicon.yaml"
     bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    with pytest.raises(MappingError, match=r"categories\.address\.stems\.it\[\d+\]: invalid regular"):
+    with pytest.raises(MappingError,
+                       match=r"categories\.address\.stems\.it\[\d+\]: invalid regular"):
         load_lexicon(ORDER, bad)
     doc["categories"]["address"]["stems"]["it"].pop()
     doc["categories"]["parcel"] = doc["categories"].pop("other")
