@@ -208,6 +208,8 @@ class Classifier:
         exc_milestone = (text_milestone if text_milestone in
                          self.mappings.exception_keeps_text_milestones else code_milestone)
 
+        # exception rules read what the text states: "if not collected, ..." is no failure
+        text = self.mappings.without_conditionals(text)
         by_code = self._by_carrier_code(carrier, carrier_code, text, text_milestone,
                                         exc_milestone)
         if by_code is not None:

@@ -26,8 +26,8 @@ LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 LEXICON_SCHEMA_PATH = Path(__file__).with_name("lexicon.schema.json")
 DEFAULT_WINDOW = 40
 # a gap between a topic and its cue: anything but the end of a sentence ("INDIRIZ.ERRATO"
-# keeps its abbreviation dot; ". " or ";" ends the sentence)
-_GAP = r"(?:[^.;!?]|\.(?!\s))"
+# and "C.O.D. charges" keep their abbreviation dots; ". " or ";" ends the sentence)
+_GAP = r"(?:[^.;!?]|\.(?!\s)|(?<=\b\w)\.)"
 
 
 @dataclass(frozen=True)
