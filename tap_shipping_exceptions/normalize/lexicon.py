@@ -131,7 +131,8 @@ def _entry(path: Path, category: str, node: Mapping[str, Any], shared_cues: Sequ
     try:
         pattern = re.compile(_alternation(stems)) if stems else None
         pair_sources = [_pair_pattern(_words(pair["topics"]),
-                                      (*shared_cues, *_words(pair.get("cues"))), window)
+                                      (*(shared_cues if pair.get("shared_cues", True) else ()),
+                                       *_words(pair.get("cues"))), window)
                         for pair in pairs]
         pair = re.compile("|".join(p for p in pair_sources if p)) if pairs else None
         unless = re.compile(_alternation(node["unless"])) if node.get("unless") else None
