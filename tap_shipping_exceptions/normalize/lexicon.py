@@ -25,9 +25,35 @@ from .mapping import Label, MappingError
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 LEXICON_SCHEMA_PATH = Path(__file__).with_name("lexicon.schema.json")
 DEFAULT_WINDOW = 40
-# a gap between a topic and its cue: anything but the end of a sentence ("INDIRIZ.ERRATO"
-# and "C.O.D. charges" keep their abbreviation dots; ". " or ";" ends the sentence)
-_GAP = r"(?:[^.;!?]|\.(?!\s)|(?<=\b\w)\.)"
+# the end of a sentence between a topic and its cue: ";", "!", "?" or ". " ("INDIRIZ.ERRATO"
+# and "C.O.D. charges" keep their abbreviation dots)
+_SENTENCE_END = re.compile(r"[;!?]|(?<!\b\w)\.(?=\s)")
+_LOOK = 60  # characters a cue may extend beyond the window (lookaheads, long cues)
+
+
+@dataclass(frozen=True)
+class TopicCuePair:
+    """A topic that decides only with a cue within ``window`` characters, same sentence."""
+
+    topic: re.Pattern[str]
+    cue: re.Pattern[str]
+    window: int
+
+    def search(self, text: str) -> str | None:
+        """The text from topic to cue (either order) of the first pair found, or None."""
+        for t in self.topic.finditer(text):
+            lo, hi = max(0, t.start() - self.window - _LOOK), t.end() + self.window + _LOOK
+            for c in self.cue.finditer(text, lo, hi):
+                if c.end() <= t.start():
+                    gap_start, gap_end = c.end(), t.start()
+                elif c.start() >= t.end():
+                    gap_start, gap_end = t.end(), c.start()
+                else:
+                    continue  # overlapping: one word is not a pair
+                if (gap_end - gap_start <= self.window
+                        and _SENTENCE_END.search(text, gap_start, gap_end) is None):
+                    return text[min(c.start(), t.start()):max(c.end(), t.end())]
+        return None
 
 
 @dataclass(frozen=True)
@@ -38,7 +64,9 @@ class LexiconEntry:
     pattern: re.Pattern[str] | None  # stems: a problem by themselves
     stems: tuple[str, ...]
     unless: re.Pattern[str] | None = None
-    pair: re.Pattern[str] | None = None  # a topic with a problem cue nearby
+    pairs: tuple[TopicCuePair, ...] = ()  # a topic with a problem cue nearby
+    # every topic of every pair: one search skips all pairs of a text that names none
+    any_topic: re.Pattern[str] | None = None
 
     def stem_in(self, text: str) -> str | None:
         """The matched text of the first stem found in ``text`` (None = no stem)."""
@@ -48,12 +76,16 @@ class LexiconEntry:
     def find(self, text: str) -> tuple[str, str] | None:
         """("stem" | "topic+cue", matched text) of this category in ``text``, or None."""
         found = self.pattern.search(text) if self.pattern is not None else None
-        kind = "stem"
-        if found is None and self.pair is not None:
-            found, kind = self.pair.search(text), "topic+cue"
-        if found is None or (self.unless is not None and self.unless.search(text)):
+        matched, kind = (found.group(0) if found is not None else None), "stem"
+        pairs = (self.pairs if matched is None and (self.any_topic is None
+                                                     or self.any_topic.search(text)) else ())
+        for pair in pairs:
+            matched, kind = pair.search(text), "topic+cue"
+            if matched is not None:
+                break
+        if matched is None or (self.unless is not None and self.unless.search(text)):
             return None
-        return kind, found.group(0)
+        return kind, matched
 
 
 @dataclass(frozen=True)
@@ -83,12 +115,11 @@ def _alternation(words: Sequence[str]) -> str:
     return "|".join(rf"\b(?:{w})" for w in words)
 
 
-def _pair_pattern(topics: Sequence[str], cues: Sequence[str], window: int) -> str | None:
+def _pair(topics: Sequence[str], cues: Sequence[str], window: int) -> TopicCuePair | None:
     if not topics or not cues:
         return None
-    topic, cue = f"(?:{_alternation(topics)})", f"(?:{_alternation(cues)})"
-    gap = f"{_GAP}{{0,{window}}}?"
-    return f"{topic}{gap}{cue}|{cue}{gap}{topic}"
+    return TopicCuePair(topic=re.compile(_alternation(topics)),
+                        cue=re.compile(_alternation(cues)), window=window)
 
 
 def _load_doc(path: Path) -> Any:
@@ -130,18 +161,19 @@ def _entry(path: Path, category: str, node: Mapping[str, Any], shared_cues: Sequ
     topics = tuple(t for pair in pairs for t in _words(pair["topics"]))
     try:
         pattern = re.compile(_alternation(stems)) if stems else None
-        pair_sources = [_pair_pattern(_words(pair["topics"]),
-                                      (*(shared_cues if pair.get("shared_cues", True) else ()),
-                                       *_words(pair.get("cues"))), window)
-                        for pair in pairs]
-        pair = re.compile("|".join(p for p in pair_sources if p)) if pairs else None
+        cue_lists = [(*(shared_cues if pair.get("shared_cues", True) else ()),
+                      *_words(pair.get("cues"))) for pair in pairs]
+        compiled = [_pair(_words(pair["topics"]), cues, window)
+                    for pair, cues in zip(pairs, cue_lists, strict=True)]
+        any_topic = re.compile(_alternation(topics)) if len(pairs) > 1 else None
         unless = re.compile(_alternation(node["unless"])) if node.get("unless") else None
     except re.error as exc:
         raise MappingError(f"{path.name}: {_bad_regex(node, where) or where}: "
                            f"invalid regular expression: {exc}") from exc
     return LexiconEntry(label=Label(milestone=None, category=category, reason=node["reason"],
                                     exception_class=node["class"]),
-                        pattern=pattern, stems=stems + topics, unless=unless, pair=pair)
+                        pattern=pattern, stems=stems + topics, unless=unless,
+                        pairs=tuple(p for p in compiled if p is not None), any_topic=any_topic)
 
 
 def load_lexicon(order: Sequence[str], path: Path = LEXICON_PATH) -> Lexicon:
