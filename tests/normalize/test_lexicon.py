@@ -223,6 +223,9 @@ TOPIC_ONLY_PROGRESS = [
     ("zz", "The parcel was redirected to a parcel locker as chosen by the recipient"),
     ("zz", "Data di recapito sconosciuta, ti aggiorneremo a breve"),
     ("zz", "Shop closed for the evening, parcel delivered to the neighbour"),
+    # a problem word denied is no problem
+    ("zz", "No delays expected on your delivery today"),
+    ("zz", "Nessun ritardo previsto sulla tua spedizione"),
 ]
 
 
