@@ -226,6 +226,8 @@ TOPIC_ONLY_PROGRESS = [
     # a problem word denied is no problem
     ("zz", "No delays expected on your delivery today"),
     ("zz", "Nessun ritardo previsto sulla tua spedizione"),
+    ("zz", "Damage check done: parcel delivered intact"),
+    ("zz", "Verifica danni completata, collo integro"),
 ]
 
 
