@@ -208,6 +208,8 @@ class Classifier:
         exc_milestone = (text_milestone if text_milestone in
                          self.mappings.exception_keeps_text_milestones else code_milestone)
 
+        # exception rules read what the text states: "if not collected, ..." is no failure
+        text = self.mappings.without_conditionals(text)
         by_code = self._by_carrier_code(carrier, carrier_code, text, text_milestone,
                                         exc_milestone)
         if by_code is not None:
@@ -254,8 +256,9 @@ def _bounded(message: object) -> str:
     return text[:MAX_MESSAGE_CHARS]
 
 
-def _lexicon_source(entry: LexiconEntry, stem: str) -> str:
-    return f"lexicon.yaml:$.categories.{entry.label.category} (stem {stem!r})"
+def _lexicon_source(entry: LexiconEntry, kind: str, matched: str) -> str:
+    """``lexicon.yaml:$.categories.address (topic+cue 'address is missing')``."""
+    return f"lexicon.yaml:$.categories.{entry.label.category} ({kind} {matched!r})"
 
 
 @cache

@@ -1,17 +1,22 @@
-"""Load the fallback stem lexicon (``lexicon.yaml``, checked by ``lexicon.schema.json``).
+"""Load the fallback lexicon (``lexicon.yaml``, checked by ``lexicon.schema.json``).
 
 The lexicon is the classifier's last message-based step: when no native code and no message
-rule found an exception, the first category (in tie-break order) with a stem in the text
-decides, with that category's generic reason. Problems raise :class:`MappingError` naming the
-file, the path inside it and what was expected.
+rule found an exception, the first category (in tie-break order) whose vocabulary is in the
+text decides, with that category's generic reason. A category has *stems* that are problems
+in themselves (``smarr``, ``rifiut``) and *pairs*: *topics* that only name what a problem
+could be about (``indiriz``, ``address``), which decide only with a problem *cue*
+(``errat``, ``wrong``...; the file's shared cues plus the pair's own) within ``window``
+characters on either side, in the same sentence. Problems raise :class:`MappingError` naming
+the file, the path inside it and what was expected.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shipping_core.datafile import DataFileProblem, parse_yaml, validate
 
@@ -19,45 +24,105 @@ from .mapping import Label, MappingError
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 LEXICON_SCHEMA_PATH = Path(__file__).with_name("lexicon.schema.json")
+DEFAULT_WINDOW = 40
+# the end of a sentence between a topic and its cue: ";", "!", "?" or ". " ("INDIRIZ.ERRATO"
+# and "C.O.D. charges" keep their abbreviation dots)
+_SENTENCE_END = re.compile(r"[;!?]|(?<!\b\w)\.(?=\s)")
+_LOOK = 60  # characters a cue may extend beyond the window (lookaheads, long cues)
+
+
+@dataclass(frozen=True)
+class TopicCuePair:
+    """A topic that decides only with a cue within ``window`` characters, same sentence."""
+
+    topic: re.Pattern[str]
+    cue: re.Pattern[str]
+    window: int
+
+    def search(self, text: str) -> str | None:
+        """The text from topic to cue (either order) of the first pair found, or None."""
+        for t in self.topic.finditer(text):
+            lo, hi = max(0, t.start() - self.window - _LOOK), t.end() + self.window + _LOOK
+            for c in self.cue.finditer(text, lo, hi):
+                if c.end() <= t.start():
+                    gap_start, gap_end = c.end(), t.start()
+                elif c.start() >= t.end():
+                    gap_start, gap_end = t.end(), c.start()
+                else:
+                    continue  # overlapping: one word is not a pair
+                if (gap_end - gap_start <= self.window
+                        and _SENTENCE_END.search(text, gap_start, gap_end) is None):
+                    return text[min(c.start(), t.start()):max(c.end(), t.end())]
+        return None
 
 
 @dataclass(frozen=True)
 class LexiconEntry:
-    """One category's stems (all languages) compiled into one alternation."""
+    """One category's vocabulary (all languages) compiled into alternations."""
 
     label: Label
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None  # stems: a problem by themselves
     stems: tuple[str, ...]
     unless: re.Pattern[str] | None = None
+    pairs: tuple[TopicCuePair, ...] = ()  # a topic with a problem cue nearby
+    # every topic of every pair: one search skips all pairs of a text that names none
+    any_topic: re.Pattern[str] | None = None
 
     def stem_in(self, text: str) -> str | None:
         """The matched text of the first stem found in ``text`` (None = no stem)."""
-        found = self.pattern.search(text)
-        if found is None or (self.unless is not None and self.unless.search(text)):
+        found = self.find(text)
+        return found[1] if found is not None else None
+
+    def find(self, text: str) -> tuple[str, str] | None:
+        """("stem" | "topic+cue", matched text) of this category in ``text``, or None."""
+        found = self.pattern.search(text) if self.pattern is not None else None
+        matched, kind = (found.group(0) if found is not None else None), "stem"
+        pairs = (self.pairs if matched is None and (self.any_topic is None
+                                                     or self.any_topic.search(text)) else ())
+        for pair in pairs:
+            matched, kind = pair.search(text), "topic+cue"
+            if matched is not None:
+                break
+        if matched is None or (self.unless is not None and self.unless.search(text)):
             return None
-        return found.group(0)
+        return kind, matched
 
 
 @dataclass(frozen=True)
 class Lexicon:
     version: str
     entries: tuple[LexiconEntry, ...]  # in tie-break order
-    # every stem as one alternation: one search rejects most (progress) texts at once
+    # every stem and topic as one alternation: one search rejects most (progress) texts
     any_stem: re.Pattern[str] | None = None
 
-    def match(self, text: str) -> tuple[LexiconEntry, str] | None:
-        """(entry, matched stem) of the first category with a stem in ``text``."""
+    def match(self, text: str) -> tuple[LexiconEntry, str, str] | None:
+        """(entry, "stem" | "topic+cue", matched text) of the first category in ``text``."""
         if self.any_stem is not None and self.any_stem.search(text) is None:
             return None
         for entry in self.entries:
-            stem = entry.stem_in(text)
-            if stem is not None:
-                return entry, stem
+            found = entry.find(text)
+            if found is not None:
+                return entry, *found
         return None
 
 
-def load_lexicon(order: Sequence[str], path: Path = LEXICON_PATH) -> Lexicon:
-    """Load, validate and compile ``path``; categories are ordered by ``order``."""
+def _words(node: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """All languages' regexes of a ``{language: [regex...]}`` node, in a stable order."""
+    return tuple(w for language in sorted(node or {}) for w in node[language])  # type: ignore[index]
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(rf"\b(?:{w})" for w in words)
+
+
+def _pair(topics: Sequence[str], cues: Sequence[str], window: int) -> TopicCuePair | None:
+    if not topics or not cues:
+        return None
+    return TopicCuePair(topic=re.compile(_alternation(topics)),
+                        cue=re.compile(_alternation(cues)), window=window)
+
+
+def _load_doc(path: Path) -> Any:
     try:
         doc = parse_yaml(path.read_text(encoding="utf-8"))
         validate(doc, LEXICON_SCHEMA_PATH, order=lambda e: (list(map(str, e.path)), e.message))
@@ -65,24 +130,61 @@ def load_lexicon(order: Sequence[str], path: Path = LEXICON_PATH) -> Lexicon:
         details = "; ".join(f"$.{'.'.join(map(str, e.absolute_path))}: {e.message}"
                             for e in (problem.errors or ())) or problem.message
         raise MappingError(f"{path.name}: invalid lexicon: {details}") from None
-    entries = []
-    categories = doc["categories"]
-    for category in sorted(categories, key=lambda c: order.index(c) if c in order else 99):
-        node = categories[category]
-        if not node["reason"].startswith(category + "."):
-            raise MappingError(f"{path.name}: $.categories.{category}.reason: "
-                               f"{node['reason']!r} must start with '{category}.'")
-        stems = tuple(s for language in sorted(node["stems"]) for s in node["stems"][language])
+    return doc
+
+
+def _bad_regex(node: Any, where: str) -> str:
+    """The JSON path of the first entry under ``node`` that does not compile alone."""
+    if isinstance(node, str):
         try:
-            pattern = re.compile("|".join(rf"\b(?:{s})" for s in stems))
-            unless = (re.compile("|".join(rf"\b(?:{u})" for u in node["unless"]))
-                      if node.get("unless") else None)
-        except re.error as exc:
-            raise MappingError(f"{path.name}: $.categories.{category}.stems: invalid regular "
-                               f"expression: {exc}") from exc
-        entries.append(LexiconEntry(
-            label=Label(milestone=None, category=category, reason=node["reason"],
-                        exception_class=node["class"]),
-            pattern=pattern, stems=stems, unless=unless))
-    any_stem = re.compile("|".join(e.pattern.pattern for e in entries)) if entries else None
+            re.compile(node)
+        except re.error:
+            return where
+        return ""
+    items = (node.items() if isinstance(node, Mapping)
+             else enumerate(node) if isinstance(node, list) else ())
+    for key, child in items:
+        found = _bad_regex(child, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}")
+        if found:
+            return found
+    return ""
+
+
+def _entry(path: Path, category: str, node: Mapping[str, Any], shared_cues: Sequence[str],
+           window: int) -> LexiconEntry:
+    if not node["reason"].startswith(category + "."):
+        raise MappingError(f"{path.name}: $.categories.{category}.reason: "
+                           f"{node['reason']!r} must start with '{category}.'")
+    where = f"$.categories.{category}"
+    stems = _words(node.get("stems"))
+    pairs = node.get("pairs") or ()
+    topics = tuple(t for pair in pairs for t in _words(pair["topics"]))
+    try:
+        pattern = re.compile(_alternation(stems)) if stems else None
+        cue_lists = [(*(shared_cues if pair.get("shared_cues", True) else ()),
+                      *_words(pair.get("cues"))) for pair in pairs]
+        compiled = [_pair(_words(pair["topics"]), cues, window)
+                    for pair, cues in zip(pairs, cue_lists, strict=True)]
+        any_topic = re.compile(_alternation(topics)) if len(pairs) > 1 else None
+        unless = re.compile(_alternation(node["unless"])) if node.get("unless") else None
+    except re.error as exc:
+        raise MappingError(f"{path.name}: {_bad_regex(node, where) or where}: "
+                           f"invalid regular expression: {exc}") from exc
+    return LexiconEntry(label=Label(milestone=None, category=category, reason=node["reason"],
+                                    exception_class=node["class"]),
+                        pattern=pattern, stems=stems + topics, unless=unless,
+                        pairs=tuple(p for p in compiled if p is not None), any_topic=any_topic)
+
+
+def load_lexicon(order: Sequence[str], path: Path = LEXICON_PATH) -> Lexicon:
+    """Load, validate and compile ``path``; categories are ordered by ``order``."""
+    doc = _load_doc(path)
+    shared_cues = _words(doc.get("cues"))
+    window = int(doc.get("window", DEFAULT_WINDOW))
+    categories = doc["categories"]
+    entries = [_entry(path, category, categories[category], shared_cues, window)
+               for category in sorted(categories,
+                                      key=lambda c: order.index(c) if c in order else 99)]
+    heads = [_alternation(e.stems) for e in entries if e.stems]
+    any_stem = re.compile("|".join(heads)) if heads else None
     return Lexicon(version=doc["version"], entries=tuple(entries), any_stem=any_stem)

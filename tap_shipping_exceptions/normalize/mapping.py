@@ -111,6 +111,14 @@ class MappingSet:
     versions: Mapping[str, str]  # file name -> version
     # milestones that are failures in themselves ("Could not deliver"): their exception label
     failure_milestones: Mapping[str, Label] = field(default_factory=dict)
+    # conditional clauses ("if not collected, ...") that exception rules do not read
+    conditional_clause: re.Pattern[str] | None = None
+
+    def without_conditionals(self, text: str) -> str:
+        """``text`` with every conditional clause blanked: what exception rules read."""
+        if self.conditional_clause is None or self.conditional_clause.search(text) is None:
+            return text
+        return self.conditional_clause.sub(" ", text)
 
     @property
     def taxonomy_version(self) -> str:
@@ -215,6 +223,19 @@ def _alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | Non
         return None
 
 
+# a conditional clause runs from its opener to the next comma or end of sentence; an
+# abbreviation dot ("c.o.d.") or a decimal point does not end it
+_CLAUSE_REST = r"(?:[^,;.!?]|\.(?!\s|$))*"
+
+
+def _conditional_clause(doc: Mapping[str, Any], path: Path) -> re.Pattern[str] | None:
+    openers = doc.get("conditional_clauses") or ()
+    _compile_all(list(openers), path, ("conditional_clauses",))  # names a bad entry
+    if not openers:
+        return None
+    return re.compile("|".join(rf"\b(?:{o})\b{_CLAUSE_REST}" for o in openers))
+
+
 def _carrier(doc: Mapping[str, Any], path: Path) -> CarrierMapping:
     if doc["carrier"] != path.stem:
         raise MappingError(f"{path.name}: $.carrier: {doc['carrier']!r} must equal the file "
@@ -242,6 +263,7 @@ def load_mappings(mapping_dir: Path | None = None) -> MappingSet:
     carriers: dict[str, CarrierMapping] = {}
     generic: list[tuple[Rule, ...]] = []
     status: list[tuple[Path, Mapping[str, Any]]] = []
+    conditional: re.Pattern[str] | None = None
     versions: dict[str, str] = {}
     for path in files:
         doc = _load_yaml(path)
@@ -251,6 +273,7 @@ def load_mappings(mapping_dir: Path | None = None) -> MappingSet:
             carriers[doc["carrier"]] = _carrier(doc, path)
         elif doc["kind"] == "generic":
             generic.append(_rules(doc["patterns"], path))
+            conditional = _conditional_clause(doc, path)
         else:
             status.append((path, doc))
     if len(status) != 1 or len(generic) != 1:
@@ -272,4 +295,5 @@ def load_mappings(mapping_dir: Path | None = None) -> MappingSet:
                       failure_milestones={
                           milestone: _label(node, status_path, ("failure_milestones", milestone))
                           for milestone, node in
-                          (status_doc.get("failure_milestones") or {}).items()})
+                          (status_doc.get("failure_milestones") or {}).items()},
+                      conditional_clause=conditional)

@@ -37,7 +37,8 @@ def test_lexicon_catches_what_no_rule_spells(clf: Classifier, carrier: str, text
     assert got.exception_category == category
     assert got.classified_by in ("lexicon", "message")
     if got.classified_by == "lexicon":
-        assert source.startswith(f"lexicon.yaml:$.categories.{category} (stem ")
+        assert source.startswith((f"lexicon.yaml:$.categories.{category} (stem ",
+                                  f"lexicon.yaml:$.categories.{category} (topic+cue "))
 
 
 @pytest.mark.parametrize(("carrier", "text", "category"), [
@@ -120,7 +121,8 @@ def test_lexicon_file_problems_name_the_path(tmp_path: Path) -> None:
     doc["categories"]["address"]["stems"]["it"].append("indiriz(")
     bad = tmp_path / "lexicon.yaml"
     bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    with pytest.raises(MappingError, match=r"categories.address.stems: invalid regular"):
+    with pytest.raises(MappingError,
+                       match=r"categories\.address\.stems\.it\[\d+\]: invalid regular"):
         load_lexicon(ORDER, bad)
     doc["categories"]["address"]["stems"]["it"].pop()
     doc["categories"]["parcel"] = doc["categories"].pop("other")
@@ -202,3 +204,113 @@ def test_normalised_text(raw: str, normal: str) -> None:
 def test_false_friends_and_precedence(clf: Classifier, text: str,
                                       category: str | None) -> None:
     assert clf.classify("zz", None, text).exception_category == category
+
+
+# -- precision: a topic word alone is not a problem; conditional wording states no failure --
+# Texts written for these tests (not copied from the corpus; checked below).
+
+TOPIC_ONLY_PROGRESS = [
+    ("zz", "Your parcel is on its way to the address you gave us"),
+    ("zz", "Il corriere consegnerà all'indirizzo indicato entro domani"),
+    ("zz", "Delivery to the recipient's address is planned for this afternoon"),
+    ("zz", "Departed export facility"),
+    ("zz", "Spedizione in contrassegno in consegna"),
+    ("zz", "Enter your PIN at the locker to collect your parcel"),
+    ("zz", "Tracking details not available yet"),
+    ("zz", "The shipping label expired"),
+    ("zz", "Trace your parcel online with the tracking number"),
+    ("zz", "Our drivers also deliver late in the evening"),
+    ("zz", "The parcel was redirected to a parcel locker as chosen by the recipient"),
+    ("zz", "Data di recapito sconosciuta, ti aggiorneremo a breve"),
+    ("zz", "Shop closed for the evening, parcel delivered to the neighbour"),
+    # a problem word denied is no problem
+    ("zz", "No delays expected on your delivery today"),
+    ("zz", "Nessun ritardo previsto sulla tua spedizione"),
+    ("zz", "Damage check done: parcel delivered intact"),
+    ("zz", "Verifica danni completata, collo integro"),
+]
+
+
+@pytest.mark.parametrize(("carrier", "text"), TOPIC_ONLY_PROGRESS)
+def test_a_topic_word_alone_is_progress(clf: Classifier, carrier: str, text: str) -> None:
+    got, source = clf.explain(carrier, None, text)
+    assert got.exception_category is None, (text, got, source)
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("The flat number on the parcel is wrong", "address"),
+    ("INDIRIZ.ERRATO/INCOMPL.", "address"),
+    ("Il civico indicato risulta inesistente", "address"),
+    ("Postcode is not valid", "address"),
+    ("Il destinatario si è trasferito altrove", "address"),
+    ("C.O.D. amount not paid by the receiver", "recipient"),
+    ("Citofono guasto, nessuno risponde", "recipient"),
+    ("Termini di giacenza scaduti", "recipient"),
+    ("Export declaration missing", "customs_border"),
+    ("Trace opened with the destination depot", "damage_lost"),
+])
+def test_a_topic_with_a_problem_cue_is_an_exception(clf: Classifier, text: str,
+                                                    category: str) -> None:
+    got, source = clf.explain("zz", None, text)
+    assert got.exception_category == category, (text, got, source)
+    assert got.classified_by in ("message", "lexicon") and source
+
+
+def test_a_lexicon_pair_explains_topic_and_cue(clf: Classifier) -> None:
+    got, source = clf.explain("zz", None, "The flat number on the parcel is wrong")
+    assert got.classified_by == "lexicon"
+    assert source == ("lexicon.yaml:$.categories.address "
+                      "(topic+cue 'flat number on the parcel is wrong')")
+
+
+def test_a_cue_in_another_sentence_does_not_pair(clf: Classifier) -> None:
+    # the defect word belongs to another sentence: no pair, progress
+    text = "Label data incomplete. Parcel handed to the courier for the address given"
+    assert clf.classify("zz", None, text).exception_category is None
+    assert clf.classify("zz", None, "Address incomplete").exception_category == "address"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # a conditional announcement states no failure...
+    ("If not collected within 5 days, the parcel goes back to the sender", None),
+    ("Se non ritirato entro 7 giorni, il pacco tornerà al mittente", None),
+    ("In case of absence, the courier will leave a notice", None),
+    ("Qualora il destinatario sia assente, il pacco sarà depositato in filiale", None),
+    ("Should the address be incomplete, we will call you", None),
+    # ...but a failure stated outside the clause still is one
+    ("Recipient absent. If not collected within 5 days, it goes back to the sender",
+     "recipient"),
+    ("Indirizzo errato: se possibile contatta il mittente", "address"),
+])
+def test_conditional_clauses_state_no_failure(clf: Classifier, text: str,
+                                              category: str | None) -> None:
+    got, source = clf.explain("zz", None, text)
+    assert got.exception_category == category, (text, got, source)
+
+
+def test_generic_failure_without_cause_stays_other(clf: Classifier) -> None:
+    # an instruction to get in touch is not a cause: a stated failure stays `other`
+    got = clf.classify("zz", None, "Delivery attempt unsuccessful. Please contact the office")
+    assert (got.exception_category, got.classified_by) == ("other", "message")
+
+
+def test_written_texts_are_not_corpus_texts() -> None:
+    from tap_shipping_exceptions.normalize.corpus import read_corpus, split_key
+
+    corpus = {split_key(r.text) for r in read_corpus()}
+    written = [t for _, t in TOPIC_ONLY_PROGRESS]
+    assert [t for t in written if split_key(t) in corpus] == []
+
+
+def test_pair_file_problems_name_the_path(tmp_path: Path) -> None:
+    doc = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
+    doc["categories"]["address"]["pairs"][0]["topics"]["en"].append("addr(")
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(MappingError,
+                       match=r"categories\.address\.pairs\[0\]\.topics\.en\[\d+\]: invalid"):
+        load_lexicon(ORDER, bad)
+    doc["categories"]["address"]["pairs"][0]["topicz"] = {"en": ["x"]}
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"invalid lexicon"):
+        load_lexicon(ORDER, bad)

@@ -72,6 +72,16 @@ def test_bad_regex_in_unless(mapping_copy: Path) -> None:
                      r"'\[z-a\]': bad character range", msg)
 
 
+def test_bad_conditional_clause_opener(mapping_copy: Path) -> None:
+    edit(mapping_copy / "generic.yaml", lambda d: d["conditional_clauses"].append("if ("))
+    msg = load_error(mapping_copy)
+    assert re.search(r"generic\.yaml: \$\.conditional_clauses\[\d+\]: invalid regular "
+                     r"expression 'if \('", msg)
+    edit(mapping_copy / "generic.yaml", lambda d: d.update(conditional_clauses="if"))
+    assert "generic.yaml: $.conditional_clauses: 'if' is not of type 'array'" in \
+        load_error(mapping_copy)
+
+
 def test_unknown_category(mapping_copy: Path) -> None:
     edit(mapping_copy / "fedex.yaml", lambda d: d["codes"]["DY"].update(category="weather"))
     msg = load_error(mapping_copy)
