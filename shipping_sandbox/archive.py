@@ -73,12 +73,16 @@ def deliveries(world: World, until: int) -> list[tuple[int, int, int, int]]:
 
 def write_webhook_archive(world: World, directory: str | Path, until: int | None = None
                           ) -> list[Path]:
-    """Write ``deliveries-YYYYMMDD.jsonl`` files into ``directory``; return them sorted."""
+    """Write ``deliveries-YYYYMMDD.jsonl`` files into ``directory``; return them sorted.
+
+    A day file whose bytes are already there is left untouched (same inode, same size), as a real
+    archive keeps the files it wrote: a reader that remembers how far it read a file (the tap)
+    then sees nothing new when the same world is served again. A changed day is replaced
+    atomically; day files this world no longer has are removed.
+    """
     until = world.as_of if until is None else until
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
-    for old in root.glob("deliveries-*.jsonl"):
-        old.unlink()
     book = default_phrasebook()
     links = {}
     for s in world.shipments:
@@ -87,23 +91,34 @@ def write_webhook_archive(world: World, directory: str | Path, until: int | None
             links[s.carrier_name] = book.carriers[name].link if name in book.carriers else ""
     by_id = world.by_order_id()
     written: list[Path] = []
-    current_day, handle = None, None
-    try:
-        for at, order_id, index, _copy in deliveries(world, until):
-            day = datetime.fromtimestamp(at, UTC).strftime("%Y%m%d")
-            if day != current_day:
-                if handle is not None:
-                    handle.close()
-                path = root / f"deliveries-{day}.jsonl"
-                handle = path.open("w", encoding="utf-8")
-                written.append(path)
-                current_day = day
-            s = by_id[order_id]
-            link = _link(s, links)
-            body = order_shipped(s, link) if index < 0 else tracking_update(s, index, link)
-            handle.write(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
-            handle.write("\n")
-    finally:
-        if handle is not None:
-            handle.close()
+    day, lines = None, []  # deliveries come in time order: one day in memory at a time
+    for at, order_id, index, _copy in deliveries(world, until):
+        at_day = datetime.fromtimestamp(at, UTC).strftime("%Y%m%d")
+        if at_day != day:
+            if day is not None:
+                written.append(_settle(root / f"deliveries-{day}.jsonl", lines))
+            day, lines = at_day, []
+        s = by_id[order_id]
+        link = _link(s, links)
+        body = order_shipped(s, link) if index < 0 else tracking_update(s, index, link)
+        lines.append(json.dumps(body, separators=(",", ":"), ensure_ascii=False) + "\n")
+    if day is not None:
+        written.append(_settle(root / f"deliveries-{day}.jsonl", lines))
+    for old in root.glob("deliveries-*.jsonl"):
+        if old not in written:
+            old.unlink()
     return sorted(written)
+
+
+def _settle(path: Path, lines: list[str]) -> Path:
+    """``path`` holding exactly ``lines``: kept as it is when it already does, else replaced."""
+    data = "".join(lines).encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return path
+    except FileNotFoundError:
+        pass
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_bytes(data)
+    scratch.replace(path)
+    return path

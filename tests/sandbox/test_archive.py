@@ -68,3 +68,21 @@ def test_archive_until_and_rewrite(small_world: World, tmp_path: Path) -> None:
     assert len(files) <= 3
     write_webhook_archive(small_world, tmp_path)
     assert len(read(sorted(tmp_path.glob("*.jsonl")))) > len(bodies)
+
+
+def test_serving_the_same_world_again_keeps_the_archive_files(small_world: World,
+                                                               tmp_path: Path) -> None:
+    """A restart with the same world leaves every day file as it was (a reader that remembers
+    device + inode + offset sees nothing new); a different cut-off replaces what changed and
+    removes the days it no longer has."""
+    files = write_webhook_archive(small_world, tmp_path)
+    before = {f.name: (f.stat().st_ino, f.stat().st_mtime_ns, f.read_bytes()) for f in files}
+    again = write_webhook_archive(small_world, tmp_path)
+    assert [f.name for f in again] == sorted(before)
+    assert {f.name: (f.stat().st_ino, f.stat().st_mtime_ns, f.read_bytes())
+            for f in again} == before
+    early = small_world.start + 2 * 86400
+    cut = write_webhook_archive(small_world, tmp_path, until=early)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f.name for f in cut]
+    assert len(cut) < len(files)
+    assert read(cut) == read(write_webhook_archive(small_world, tmp_path / "fresh", until=early))
