@@ -6,7 +6,9 @@ text decides, with that category's generic reason. A category has *stems* that a
 in themselves (``smarr``, ``rifiut``) and *pairs*: *topics* that only name what a problem
 could be about (``indiriz``, ``address``), which decide only with a problem *cue*
 (``errat``, ``wrong``...; the file's shared cues plus the pair's own) within ``window``
-characters on either side, in the same sentence. Problems raise :class:`MappingError` naming
+characters on either side, in the same sentence. A pair with ``failure_cues`` also counts
+the file's stated delivery *failures* ("mancata consegna"): its topics are written as the
+failure's cause ("per indirizzo", "due to the recipient"). Problems raise :class:`MappingError` naming
 the file, the path inside it and what was expected.
 """
 
@@ -189,6 +191,9 @@ def _entry(path: Path, category: str, node: Mapping[str, Any], shared_cues: Sequ
 def load_lexicon(order: Sequence[str], path: Path = LEXICON_PATH) -> Lexicon:
     """Load, validate and compile ``path``; categories are ordered by ``order``."""
     doc = _load_doc(path)
+    bad = _bad_regex(doc.get("cues"), "$.cues") or _bad_regex(doc.get("failures"), "$.failures")
+    if bad:
+        raise MappingError(f"{path.name}: {bad}: invalid regular expression")
     shared_cues = _words(doc.get("cues"))
     window = int(doc.get("window", DEFAULT_WINDOW))
     failures = _words(doc.get("failures"))
