@@ -8,8 +8,8 @@ could be about (``indiriz``, ``address``), which decide only with a problem *cue
 (``errat``, ``wrong``...; the file's shared cues plus the pair's own) within ``window``
 characters on either side, in the same sentence. A pair with ``failure_cues`` also counts
 the file's stated delivery *failures* ("mancata consegna"): its topics are written as the
-failure's cause ("per indirizzo", "due to the recipient"). Problems raise :class:`MappingError` naming
-the file, the path inside it and what was expected.
+failure's cause ("per indirizzo", "due to the recipient"). Problems raise
+:class:`MappingError` naming the file, the path inside it and what was expected.
 """
 
 from __future__ import annotations
