@@ -94,15 +94,13 @@ class LexiconEntry:
 @dataclass(frozen=True)
 class Lexicon:
     version: str
-    entries: tuple[LexiconEntry, ...]  # in tie-break order
-    # every stem and topic as one alternation: one search rejects most (progress) texts
-    any_stem: re.Pattern[str] | None = None
+    # in tie-break order; no all-stems gate in front: one alternation of every stem and topic
+    # cost more than the per-category searches it saved, even on progress texts
+    entries: tuple[LexiconEntry, ...]
 
     def match(self, text: str) -> tuple[LexiconEntry, str, str] | None:
         """(entry, "stem" | "topic+cue" | "topic+failure", matched text) of the first
         category in ``text``."""
-        if self.any_stem is not None and self.any_stem.search(text) is None:
-            return None
         for entry in self.entries:
             found = entry.find(text)
             if found is not None:
@@ -201,6 +199,4 @@ def load_lexicon(order: Sequence[str], path: Path = LEXICON_PATH) -> Lexicon:
     entries = [_entry(path, category, categories[category], shared_cues, window, failures)
                for category in sorted(categories,
                                       key=lambda c: order.index(c) if c in order else 99)]
-    heads = [_alternation(e.stems) for e in entries if e.stems]
-    any_stem = re.compile("|".join(heads)) if heads else None
-    return Lexicon(version=doc["version"], entries=tuple(entries), any_stem=any_stem)
+    return Lexicon(version=doc["version"], entries=tuple(entries))
