@@ -6,8 +6,10 @@ text decides, with that category's generic reason. A category has *stems* that a
 in themselves (``smarr``, ``rifiut``) and *pairs*: *topics* that only name what a problem
 could be about (``indiriz``, ``address``), which decide only with a problem *cue*
 (``errat``, ``wrong``...; the file's shared cues plus the pair's own) within ``window``
-characters on either side, in the same sentence. Problems raise :class:`MappingError` naming
-the file, the path inside it and what was expected.
+characters on either side, in the same sentence. A pair with ``failure_cues`` also counts
+the file's stated delivery *failures* ("mancata consegna"): its topics are written as the
+failure's cause ("per indirizzo", "due to the recipient"). Problems raise
+:class:`MappingError` naming the file, the path inside it and what was expected.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class TopicCuePair:
     topic: re.Pattern[str]
     cue: re.Pattern[str]
     window: int
+    kind: str = "topic+cue"  # "topic+failure": the cues are stated delivery failures
 
     def search(self, text: str) -> str | None:
         """The text from topic to cue (either order) of the first pair found, or None."""
@@ -74,13 +77,13 @@ class LexiconEntry:
         return found[1] if found is not None else None
 
     def find(self, text: str) -> tuple[str, str] | None:
-        """("stem" | "topic+cue", matched text) of this category in ``text``, or None."""
+        """("stem" | "topic+cue" | "topic+failure", matched text) in ``text``, or None."""
         found = self.pattern.search(text) if self.pattern is not None else None
         matched, kind = (found.group(0) if found is not None else None), "stem"
         pairs = (self.pairs if matched is None and (self.any_topic is None
                                                      or self.any_topic.search(text)) else ())
         for pair in pairs:
-            matched, kind = pair.search(text), "topic+cue"
+            matched, kind = pair.search(text), pair.kind
             if matched is not None:
                 break
         if matched is None or (self.unless is not None and self.unless.search(text)):
@@ -91,14 +94,13 @@ class LexiconEntry:
 @dataclass(frozen=True)
 class Lexicon:
     version: str
-    entries: tuple[LexiconEntry, ...]  # in tie-break order
-    # every stem and topic as one alternation: one search rejects most (progress) texts
-    any_stem: re.Pattern[str] | None = None
+    # in tie-break order; no all-stems gate in front: one alternation of every stem and topic
+    # cost more than the per-category searches it saved, even on progress texts
+    entries: tuple[LexiconEntry, ...]
 
     def match(self, text: str) -> tuple[LexiconEntry, str, str] | None:
-        """(entry, "stem" | "topic+cue", matched text) of the first category in ``text``."""
-        if self.any_stem is not None and self.any_stem.search(text) is None:
-            return None
+        """(entry, "stem" | "topic+cue" | "topic+failure", matched text) of the first
+        category in ``text``."""
         for entry in self.entries:
             found = entry.find(text)
             if found is not None:
@@ -115,11 +117,20 @@ def _alternation(words: Sequence[str]) -> str:
     return "|".join(rf"\b(?:{w})" for w in words)
 
 
-def _pair(topics: Sequence[str], cues: Sequence[str], window: int) -> TopicCuePair | None:
+def _pair(topics: Sequence[str], cues: Sequence[str], window: int,
+          kind: str = "topic+cue") -> TopicCuePair | None:
     if not topics or not cues:
         return None
     return TopicCuePair(topic=re.compile(_alternation(topics)),
-                        cue=re.compile(_alternation(cues)), window=window)
+                        cue=re.compile(_alternation(cues)), window=window, kind=kind)
+
+
+def _pair_cues(pair: Mapping[str, Any], shared_cues: Sequence[str],
+               failures: Sequence[str]) -> tuple[str, ...]:
+    """A pair's cues: the shared cues (unless ``shared_cues: false``), the shared failures
+    (with ``failure_cues: true``), then its own."""
+    return (*(shared_cues if pair.get("shared_cues", True) else ()),
+            *(failures if pair.get("failure_cues", False) else ()), *_words(pair.get("cues")))
 
 
 def _load_doc(path: Path) -> Any:
@@ -151,7 +162,7 @@ def _bad_regex(node: Any, where: str) -> str:
 
 
 def _entry(path: Path, category: str, node: Mapping[str, Any], shared_cues: Sequence[str],
-           window: int) -> LexiconEntry:
+           window: int, failures: Sequence[str] = ()) -> LexiconEntry:
     if not node["reason"].startswith(category + "."):
         raise MappingError(f"{path.name}: $.categories.{category}.reason: "
                            f"{node['reason']!r} must start with '{category}.'")
@@ -161,10 +172,9 @@ def _entry(path: Path, category: str, node: Mapping[str, Any], shared_cues: Sequ
     topics = tuple(t for pair in pairs for t in _words(pair["topics"]))
     try:
         pattern = re.compile(_alternation(stems)) if stems else None
-        cue_lists = [(*(shared_cues if pair.get("shared_cues", True) else ()),
-                      *_words(pair.get("cues"))) for pair in pairs]
-        compiled = [_pair(_words(pair["topics"]), cues, window)
-                    for pair, cues in zip(pairs, cue_lists, strict=True)]
+        compiled = [_pair(_words(pair["topics"]), _pair_cues(pair, shared_cues, failures), window,
+                          "topic+failure" if pair.get("failure_cues") else "topic+cue")
+                    for pair in pairs]
         any_topic = re.compile(_alternation(topics)) if len(pairs) > 1 else None
         unless = re.compile(_alternation(node["unless"])) if node.get("unless") else None
     except re.error as exc:
@@ -179,12 +189,14 @@ def _entry(path: Path, category: str, node: Mapping[str, Any], shared_cues: Sequ
 def load_lexicon(order: Sequence[str], path: Path = LEXICON_PATH) -> Lexicon:
     """Load, validate and compile ``path``; categories are ordered by ``order``."""
     doc = _load_doc(path)
+    bad = _bad_regex(doc.get("cues"), "$.cues") or _bad_regex(doc.get("failures"), "$.failures")
+    if bad:
+        raise MappingError(f"{path.name}: {bad}: invalid regular expression")
     shared_cues = _words(doc.get("cues"))
     window = int(doc.get("window", DEFAULT_WINDOW))
+    failures = _words(doc.get("failures"))
     categories = doc["categories"]
-    entries = [_entry(path, category, categories[category], shared_cues, window)
+    entries = [_entry(path, category, categories[category], shared_cues, window, failures)
                for category in sorted(categories,
                                       key=lambda c: order.index(c) if c in order else 99)]
-    heads = [_alternation(e.stems) for e in entries if e.stems]
-    any_stem = re.compile("|".join(heads)) if heads else None
-    return Lexicon(version=doc["version"], entries=tuple(entries), any_stem=any_stem)
+    return Lexicon(version=doc["version"], entries=tuple(entries))

@@ -314,3 +314,52 @@ def test_pair_file_problems_name_the_path(tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
     with pytest.raises(MappingError, match=r"invalid lexicon"):
         load_lexicon(ORDER, bad)
+
+
+@pytest.mark.parametrize(("text", "category", "kind"), [
+    # a stated failure whose cause is the topic decides the topic's category...
+    ("Consegna non eseguita causa indirizzo", "address", "topic+failure"),
+    ("The parcel was not delivered because of the consignee", "recipient", "topic+failure"),
+    ("Recapito non possibile a causa del destinatario", "recipient", "topic+failure"),
+    # ...while a failure naming the topic as its destination has no cause: `other`
+    ("We were unable to deliver to the address on the label", "other", None),
+    ("Il corriere non ha potuto consegnare al destinatario oggi", "other", None),
+])
+def test_a_failure_caused_by_a_topic_decides_the_topic(clf: Classifier, text: str,
+                                                      category: str, kind: str | None) -> None:
+    got, source = clf.explain("zz", None, text)
+    assert got.exception_category == category, (text, got, source)
+    if kind is not None:
+        assert got.classified_by == "lexicon" and f"({kind} " in source, source
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # the topic's own state, said with reachability, access or identity words
+    ("The addressee could not be contacted", "recipient"),
+    ("Destinatario non contattabile", "recipient"),
+    ("Gate locked, courier could not enter", "address"),
+    ("Accesso al condominio non possibile", "address"),
+    ("Photo ID not presented at the door", "recipient"),
+    # progress: the same topics with no problem
+    ("Recipient contacted, delivery tomorrow", None),
+    ("Parcel left at the building entrance", None),
+    ("ID checked at delivery", None),
+])
+def test_reachability_access_and_identity_cues(clf: Classifier, text: str,
+                                               category: str | None) -> None:
+    got, source = clf.explain("zz", None, text)
+    assert got.exception_category == category, (text, got, source)
+
+
+def test_bad_shared_failure_regex_names_its_path(tmp_path: Path) -> None:
+    doc = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
+    doc["failures"]["en"].append("deliver(")
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"\$\.failures\.en\[\d+\]: invalid regular"):
+        load_lexicon(ORDER, bad)
+    doc["failures"]["en"][-1] = "deliver"
+    doc["categories"]["address"]["pairs"][0]["failure_cues"] = "yes"
+    bad.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"failure_cues"):
+        load_lexicon(ORDER, bad)
