@@ -15,7 +15,7 @@ DEFAULT_FILE = "known_test_deliveries.json"
 SCHEMA_FILE = "known_test_deliveries.schema.json"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SampleDelivery:
     """A known test delivery: its name and the body fields (compared as text) that mark it."""
 
