@@ -102,6 +102,26 @@ def latest_key(schema: str | None) -> str:
     return plan_key("latest", schema)
 
 
+def trusted_directory(directory: Path) -> bool:
+    """Whether plans in ``directory`` may be run: it is absent (it will be created private) or
+    owned by this user and writable by no one else. A plan is SQL that runs on the warehouse, so
+    a directory others can write to is never read from (a warning says why)."""
+    try:
+        st = directory.stat()
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        log.warning("plan cache %s not used: %s", directory, exc)
+        return False
+    owner_ok = not hasattr(os, "getuid") or st.st_uid == os.getuid()
+    if owner_ok and not st.st_mode & 0o022:
+        return True
+    log.warning("plan cache %s not used: it must be owned by this user and not group- or "
+                "world-writable (mode %o); cards are compiled instead", directory,
+                st.st_mode & 0o777)
+    return False
+
+
 class PlanCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -109,7 +129,9 @@ class PlanCache:
     @classmethod
     def default(cls) -> PlanCache | None:
         directory = cache_directory()
-        return cls(directory) if directory is not None else None
+        if directory is None or not trusted_directory(directory):
+            return None
+        return cls(directory)
 
     def _file(self, key: str) -> Path:
         return self.directory / f"{key}.json"

@@ -232,3 +232,26 @@ def test_damaged_plan_files_are_misses(tmp_path: Path, warehouses: dict[str, str
                                 PlanCache(private_plan_cache))
         assert isinstance(outcome, Cold), damage
         assert evaluate_text(argv) == expected  # compiled again, and the plan stored again
+
+
+def test_a_directory_others_can_write_to_is_never_read(
+        tmp_path: Path, warehouses: dict[str, str], private_plan_cache: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A plan is SQL run on the warehouse: plans in a group- or world-writable directory are
+    neither read nor written; the card is compiled instead, with the same payload."""
+    url = warehouses["duckdb_naive"]
+    argv = ["exception_rate", "--warehouse", url, "--schema", "raw", "--as-of", AS_OF]
+    expected = evaluate_text(argv)
+    assert PlanCache.default() is not None and sorted(private_plan_cache.glob("*.json"))
+    private_plan_cache.chmod(0o777)
+    try:
+        with caplog.at_level("WARNING", logger="metric_cards.plan_cache"):
+            assert PlanCache.default() is None
+        assert "not group- or world-writable" in caplog.text
+        stamps = {f: f.stat().st_mtime_ns for f in private_plan_cache.glob("*.json")}
+        assert evaluate_text(argv) == expected
+        assert {f: f.stat().st_mtime_ns for f in private_plan_cache.glob("*.json")} == stamps
+    finally:
+        private_plan_cache.chmod(0o700)
+    assert plan_cache.trusted_directory(private_plan_cache)
+    assert plan_cache.trusted_directory(tmp_path / "absent")
