@@ -16,6 +16,14 @@ WAREHOUSE="duckdb:///$PWD/output/warehouse.duckdb"
 if [ "${DEMO_FRESH:-0}" = 1 ]; then rm -rf output .meltano/meltano.db; fi
 mkdir -p "$OUT"
 
+echo "== starting the sandbox ShippyPro API on loopback (it builds its world while plugins install)"
+rm -f "$OUT/ready" "$OUT/portal_exceptions.csv.json"
+shipping-sandbox serve "${SCENARIO[@]}" --host 127.0.0.1 --port 0 --api-key sandbox-key \
+  --at-as-of --webhook-archive "$OUT/webhooks" --portal-export "$OUT/portal_exceptions.csv" \
+  --ready-file "$OUT/ready" > "$OUT/sandbox.log" 2>&1 &
+SANDBOX_PID=$!
+trap 'kill $SANDBOX_PID 2>/dev/null || true' EXIT
+
 # Plugin venvs are reinstalled only when their definition changed (meltano.yml, pyproject.toml);
 # the tap and the cards are editable installs, so code changes need no reinstall.
 STAMP=.meltano/demo-install.stamp
@@ -25,19 +33,10 @@ if [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT" ] && [ -x .meltano/extractors/tap-s
   echo "== Meltano plugins already installed (meltano.yml and pyproject.toml unchanged)"
 else
   echo "== installing Meltano plugins (tap, DuckDB loader, metric cards)"
-  meltano install --plugin-type extractor tap-shipping-exceptions
-  meltano install --plugin-type loader target-duckdb
-  meltano install --plugin-type utility metric-cards
+  meltano install tap-shipping-exceptions target-duckdb metric-cards  # in parallel
   echo "$WANT" > "$STAMP"
 fi
 
-echo "== starting the sandbox ShippyPro API on loopback"
-rm -f "$OUT/ready" "$OUT/portal_exceptions.csv.json"
-shipping-sandbox serve "${SCENARIO[@]}" --host 127.0.0.1 --port 0 --api-key sandbox-key \
-  --at-as-of --webhook-archive "$OUT/webhooks" --portal-export "$OUT/portal_exceptions.csv" \
-  --ready-file "$OUT/ready" > "$OUT/sandbox.log" 2>&1 &
-SANDBOX_PID=$!
-trap 'kill $SANDBOX_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do
   [ -s "$OUT/ready" ] && break
   kill -0 $SANDBOX_PID 2>/dev/null || { cat "$OUT/sandbox.log"; exit 1; }
