@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
+from metric_cards.render import num
+
 NBSP = "\u00a0"
 STATUS_WORDS = {"ok": "OK", "warn": "WARN", "critical": "CRITICAL",
                 "insufficient_data": "INSUFFICIENT DATA", "not_evaluable": "NOT EVALUABLE"}
@@ -120,10 +122,7 @@ def pct(value: float | None, decimals: int = 2) -> str:
     return "n/a" if value is None else f"{value * 100:.{decimals}f}{NBSP}%"
 
 
-def count(value: int | float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
+count = num  # shipments and events are counted as the text card counts them
 
 
 def figure(payload: dict[str, Any], value: float | None) -> str:
