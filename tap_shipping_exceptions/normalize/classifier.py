@@ -219,8 +219,13 @@ class Classifier:
         if exception is not None:
             return (self._make(exception.label, exc_milestone, "message"), False,
                     exception.source)
+        # a return or cancellation is no failure by itself, but one that states its cause
+        # ("too heavy for delivery. Being returned") is an exception for that cause; only
+        # generic failure wording (`other`) stays suppressed on it
         suppressed = text_milestone in self.mappings.fallback_suppressed_by
-        found = self.lexicon.match(text) if text and not suppressed else None
+        found = self.lexicon.match(text) if text else None
+        if found is not None and suppressed and found[0].label.category == "other":
+            found = None
         lexicon_milestone = (exc_milestone if exc_milestone != "unknown"
                              else text_milestone or "exception")
         if found is not None and found[0].label.category != "other":
