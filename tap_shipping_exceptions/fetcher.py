@@ -21,12 +21,8 @@ from typing import Any
 
 import msgspec
 
-from tap_shipping_exceptions.client import ShippyProClient, subject_for
-from tap_shipping_exceptions.errors import (
-    AuthenticationError,
-    ResponseFormatError,
-    ShippyProError,
-)
+from tap_shipping_exceptions.client import ShippyProClient, Steps, subject_for
+from tap_shipping_exceptions.errors import AuthenticationError, ResponseFormatError
 from tap_shipping_exceptions.records import TrackingEvent, as_int, as_unix_seconds, parse_events
 
 WINDOW_PER_WORKER = 8
@@ -50,14 +46,28 @@ class FetchResult:
     order_fetched: bool = False
 
 
-def fetch_shipment(client: ShippyProClient, job: FetchJob, *,
-                   start_date: int | None = None) -> FetchResult:
-    """All API work for one shipment. Only ``AuthenticationError`` escapes."""
+def fetch_shipment(client: Any, job: FetchJob, *, start_date: int | None = None) -> FetchResult:
+    """All API work for one shipment, on this thread. Only ``AuthenticationError`` escapes."""
+    steps = fetch_steps(client, job, start_date=start_date)
+    if isinstance(client, ShippyProClient):
+        return client.run_steps(steps)
+    try:  # a stand-in client answers synchronously: the steps never wait or send
+        next(steps)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    raise TypeError("a client without a transport cannot send requests")
+
+
+def fetch_steps(client: Any, job: FetchJob, *,
+                start_date: int | None = None) -> Steps[FetchResult]:
+    """``fetch_shipment`` as steps (see ``ShippyProClient.call_steps``), so the event loop in
+    ``fetch_loop`` can run many shipments on one thread. Only ``AuthenticationError`` escapes."""
     result = FetchResult(job, order=job.order)
     subject = subject_for(job.order_id)
     try:
         if result.order is None or job.refetch_order:
-            result.order = encodable(client.get_order(job.order_id), "GetOrder", subject)
+            order = yield from _answer(client, "get_order", job.order_id)
+            result.order = encodable(order, "GetOrder", subject)
             result.order_fetched = True
         order = result.order
         returned_id = as_int(order.get("OrderID"), "Order.OrderID",
@@ -76,19 +86,25 @@ def fetch_shipment(client: ShippyProClient, job: FetchJob, *,
             return result
         tracking_number = order.get("TrackingNumber") or ""
         if tracking_number:
-            result.tracking = encodable(
-                client.get_tracking(tracking_number, order.get("CarrierName"),
-                                    order_id=job.order_id), "GetTracking", subject)
+            tracking = yield from _answer(client, "get_tracking", tracking_number,
+                                          order.get("CarrierName"), order_id=job.order_id)
+            result.tracking = encodable(tracking, "GetTracking", subject)
             result.events = parse_events(result.tracking["Events"],
                                          shipment_id=str(job.order_id),
                                          subject=subject_for(job.order_id, tracking_number))
     except AuthenticationError:
         raise
-    except ShippyProError as exc:
-        result.error = exc
     except Exception as exc:  # one hostile shipment must never stop the sync
         result.error = exc
     return result
+
+
+def _answer(client: Any, method: str, *args: Any, **kwargs: Any) -> Steps[Any]:
+    """``client.<method>`` as steps; a stand-in without ``<method>_steps`` answers at once."""
+    steps = getattr(client, f"{method}_steps", None)
+    if steps is None:
+        return getattr(client, method)(*args, **kwargs)
+    return (yield from steps(*args, **kwargs))
 
 
 _encode = msgspec.json.Encoder().encode
