@@ -1,8 +1,11 @@
 """A small ShippyPro API client: one JSON POST endpoint, HTTP Basic auth, retries, pacing.
 
 Usable on its own (``ShippyProClient(api_key).get_order(123)``). HTTP goes through
-``transport.KeepAliveTransport``: one persistent connection per worker thread, proxy and CA
-settings read once, and ``timeout`` enforced as a total per-call deadline.
+``transport.KeepAliveTransport``: one persistent connection per calling thread, proxy and CA
+settings read once, and ``timeout`` enforced as a total per-call deadline. Every call is
+also available as *steps* (``call_steps``, ``get_order_steps``, ``get_tracking_steps``): a
+generator yielding the waits and request bodies, which ``fetch_loop`` runs many at a time on one
+thread with the same retries, pacing and errors.
 
 Failure semantics (see ``errors.py``):
 
@@ -159,6 +162,7 @@ class ShippyProClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self._sleep = sleep
+        self._clock = clock
         self._jitter = jitter
         self.pacer = RequestPacer(sleep=sleep, clock=clock)
         self.max_concurrency = max(1, max_concurrency)  # worker threads: one connection each
@@ -186,6 +190,14 @@ class ShippyProClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def pacer_clock(self) -> float:
+        """The clock that pacing and backoff waits are measured on (injectable, like sleep)."""
+        return self._clock()
+
+    def pacer_sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on that clock (the injected ``sleep``)."""
+        self._sleep(seconds)
 
     def _count(self, method: str) -> None:
         with self._counts_lock:

@@ -1,21 +1,16 @@
-"""Fetch shipments concurrently: GetOrder (when due) then GetTracking, per shipment.
+"""One shipment's API work: GetOrder (when due) then GetTracking.
 
-``fetch_shipment`` runs in a worker thread and never raises for one shipment's failure: any
+``fetch_steps`` is that work as steps (a generator yielding waits and request bodies, see
+``ShippyProClient.call_steps``), run many at a time on one thread by ``fetch_loop``;
+``fetch_shipment`` runs it on the calling thread. Neither raises for one shipment's failure: any
 exception (an API error, a hostile value, JSON nested too deeply to re-encode) is returned with
 whatever was fetched, so it costs that shipment only. ``AuthenticationError`` alone escapes, as
 it must stop the whole sync. Payloads are made encodable here: a lone surrogate in a text (valid
 JSON, not valid UTF-8) is replaced by U+FFFD, so nothing downstream fails to write it.
-
-``ordered_results`` keeps ``workers`` calls in flight with a sliding window of
-futures (no fixed batches waiting for their slowest call) and yields results in submission order,
-so records come out in a stable order while memory stays bounded by the window.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +20,7 @@ from tap_shipping_exceptions.client import ShippyProClient, Steps, subject_for
 from tap_shipping_exceptions.errors import AuthenticationError, ResponseFormatError
 from tap_shipping_exceptions.records import TrackingEvent, as_int, as_unix_seconds, parse_events
 
-WINDOW_PER_WORKER = 8
+WINDOW_PER_WORKER = 8  # shipments taken ahead per connection (results wait to go out in order)
 
 
 @dataclass(slots=True)
@@ -132,20 +127,3 @@ def _without_surrogates(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_surrogates(v) for v in value]
     return value
-
-
-def ordered_results(jobs: Iterable[FetchJob], fetch: Callable[[FetchJob], FetchResult], *,
-                    workers: int, window: int | None = None) -> Iterator[FetchResult]:
-    """Run ``fetch`` over ``jobs`` on ``workers`` threads; yield results in job order."""
-    window = window or max(1, workers) * WINDOW_PER_WORKER
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="shippypro")
-    pending: deque[Future[FetchResult]] = deque()
-    try:
-        for job in jobs:
-            pending.append(pool.submit(fetch, job))
-            if len(pending) >= window:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)

@@ -79,8 +79,8 @@ class Response:
         return message
 
 
-class _Reader:
-    """httptools callbacks collecting one response; interim 1xx answers are skipped."""
+class ResponseReader:
+    """One response parsed by httptools as its bytes come in; interim 1xx answers skipped."""
 
     __slots__ = (
         "chunks",
@@ -145,30 +145,43 @@ class _Reader:
         self.complete = True
 
 
+    def feed(self, data: bytes) -> None:
+        """Parse the next bytes read; raises ``ConnectionFailed`` for a broken answer."""
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:  # raised by a callback above
+            raise ConnectionFailed(type(exc.__context__ or exc).__name__) from None
+        except httptools.HttpParserError as exc:
+            if not self.complete:
+                raise ConnectionFailed(type(exc).__name__) from None
+            self.messages += 1  # junk after a complete response: answer it, then close
+
+    def end(self) -> None:
+        """The server closed the connection: the end of a body sized by it, else a failure."""
+        if self.head_done and not self.sized:
+            self.status = self.parser.get_status_code()
+            self.complete = True
+            return
+        raise ConnectionFailed("IncompleteRead" if self.messages else "RemoteDisconnected")
+
+    def response(self) -> tuple[Response, bool]:
+        """(the response, whether its connection can carry another request)."""
+        reusable = self.messages == 1 and self.sized and self.keep_alive
+        return Response(self.status, self.reason.decode("iso-8859-1"), self.headers,
+                        b"".join(self.chunks)), reusable
+
+
 def _read_response(sock: socket.socket) -> tuple[Response, bool]:
-    """Read one response from ``sock``; (response, whether the connection can be reused)."""
-    reader = _Reader()
-    parser = reader.parser
+    """Read one response from blocking ``sock``; (response, whether the connection can be
+    reused)."""
+    reader = ResponseReader()
     while not reader.complete:
         data = sock.recv(RECV_BYTES)
         if not data:
-            if reader.head_done and not reader.sized:  # body delimited by the end of connection
-                reader.status = parser.get_status_code()
-                reader.complete = True
-                break
-            raise ConnectionFailed("IncompleteRead" if reader.messages else "RemoteDisconnected")
-        try:
-            parser.feed_data(data)
-        except httptools.HttpParserCallbackError as exc:  # raised by a _Reader callback
-            raise ConnectionFailed(type(exc.__context__ or exc).__name__) from None
-        except httptools.HttpParserError as exc:
-            if not reader.complete:
-                raise ConnectionFailed(type(exc).__name__) from None
-            reader.messages += 1  # junk after a complete response: answer it, then close
-    reusable = reader.messages == 1 and reader.sized and reader.keep_alive
-    response = Response(reader.status, reader.reason.decode("iso-8859-1"), reader.headers,
-                        b"".join(reader.chunks))
-    return response, reusable
+            reader.end()
+            break
+        reader.feed(data)
+    return reader.response()
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +327,7 @@ class _Deadlines:
                         sock.shutdown(socket.SHUT_RDWR)
 
 
-def _dropped(sock: socket.socket) -> bool:
+def dropped(sock: socket.socket) -> bool:
     """True when an idle kept-alive socket is readable: the server closed it (or sent junk)."""
     poller = select.poll()
     poller.register(sock, select.POLLIN)
@@ -353,6 +366,14 @@ class KeepAliveTransport:
             connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
         return connection
 
+    def request_bytes(self, body: bytes) -> bytes:
+        """The whole request carrying ``body``: the fixed head, its length, the body."""
+        return b"%s%d\r\n\r\n%s" % (self._head, len(body), body)
+
+    def make_connection(self) -> http.client.HTTPConnection:
+        """A new, unopened connection to the route (``connect()`` opens tunnel and TLS)."""
+        return self._make_connection()
+
     def _new_connection(self) -> http.client.HTTPConnection:
         connection = self._make_connection()
         with self._lock:
@@ -365,7 +386,7 @@ class KeepAliveTransport:
         if connection is None:
             connection = local.connection = self._new_connection()
         elif (connection.sock is not None and now - local.last_used > IDLE_CHECK_SECONDS
-              and _dropped(connection.sock)):
+              and dropped(connection.sock)):
             connection.close()
         local.last_used = now
         return connection
@@ -379,7 +400,7 @@ class KeepAliveTransport:
             if connection.sock is None:
                 connection.connect()  # proxy tunnel and TLS handshake, as http.client does
             sock = connection.sock
-            sock.sendall(b"%s%d\r\n\r\n%s" % (self._head, len(body), body))
+            sock.sendall(self.request_bytes(body))
             response, reusable = _read_response(sock)
         except (OSError, http.client.HTTPException, ConnectionFailed) as exc:
             connection.close()
