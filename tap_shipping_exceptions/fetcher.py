@@ -1,8 +1,8 @@
 """One shipment's API work: GetOrder (when due) then GetTracking.
 
 ``fetch_steps`` is that work as steps (a generator yielding waits and request bodies, see
-``ShippyProClient.call_steps``), run many at a time on one thread by ``fetch_loop``;
-``fetch_shipment`` runs it on the calling thread. Neither raises for one shipment's failure: any
+``ShippyProClient.call_steps``), run many at a time on one thread by ``fetch_loop`` (or on the
+calling thread by ``ShippyProClient.run_steps``). It never raises for one shipment's failure: any
 exception (an API error, a hostile value, JSON nested too deeply to re-encode) is returned with
 whatever was fetched, so it costs that shipment only. ``AuthenticationError`` alone escapes, as
 it must stop the whole sync. Payloads are made encodable here: a lone surrogate in a text (valid
@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from tap_shipping_exceptions.client import ShippyProClient, Steps, subject_for
+from tap_shipping_exceptions.client import Steps, subject_for
 from tap_shipping_exceptions.errors import AuthenticationError, ResponseFormatError
 from tap_shipping_exceptions.records import TrackingEvent, as_int, as_unix_seconds, parse_events
 
@@ -41,22 +41,11 @@ class FetchResult:
     order_fetched: bool = False
 
 
-def fetch_shipment(client: Any, job: FetchJob, *, start_date: int | None = None) -> FetchResult:
-    """All API work for one shipment, on this thread. Only ``AuthenticationError`` escapes."""
-    steps = fetch_steps(client, job, start_date=start_date)
-    if isinstance(client, ShippyProClient):
-        return client.run_steps(steps)
-    try:  # a stand-in client answers synchronously: the steps never wait or send
-        next(steps)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
-    raise TypeError("a client without a transport cannot send requests")
-
-
 def fetch_steps(client: Any, job: FetchJob, *,
                 start_date: int | None = None) -> Steps[FetchResult]:
-    """``fetch_shipment`` as steps (see ``ShippyProClient.call_steps``), so the event loop in
-    ``fetch_loop`` can run many shipments on one thread. Only ``AuthenticationError`` escapes."""
+    """All API work for one shipment, as steps (see ``ShippyProClient.call_steps``), so the
+    event loop in ``fetch_loop`` can run many shipments on one thread. Only
+    ``AuthenticationError`` escapes."""
     result = FetchResult(job, order=job.order)
     subject = subject_for(job.order_id)
     try:

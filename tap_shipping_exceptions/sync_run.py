@@ -247,7 +247,7 @@ class SyncRun:
         """One shipment's records and bookkeeping values (no record before ``start_date``)."""
         key = str(result.job.order_id)
         order = result.order
-        assert order is not None  # fetch_shipment sets it whenever there is no error
+        assert order is not None  # fetch_steps sets it whenever there is no error
         created = int(order["Date"])
         if result.before_start:
             return Built(None, [], created, False, None, set(), None, False)
