@@ -165,7 +165,7 @@ class ShippyProClient:
         self._clock = clock
         self._jitter = jitter
         self.pacer = RequestPacer(sleep=sleep, clock=clock)
-        self.max_concurrency = max(1, max_concurrency)  # worker threads: one connection each
+        self.max_concurrency = max(1, max_concurrency)  # calls in flight at most (connections)
         token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
         self.transport = KeepAliveTransport(
             api_url, timeout=timeout,

@@ -1,4 +1,4 @@
-"""Client-side request pacing shared by every worker thread of one ShippyPro client.
+"""Client-side request pacing shared by every call of one ShippyPro client (threads or loop).
 
 Without throttling the pacer is a no-op. Pacing works per *throttling episode*: the first 429 for a
 request started after the last widening widens the minimum spacing between request starts (it

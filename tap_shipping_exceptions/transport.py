@@ -3,7 +3,7 @@
 The client talks to exactly one endpoint, so everything a general HTTP library works out per
 request is worked out once here: proxy (``HTTP(S)_PROXY``/``NO_PROXY``), CA bundle
 (``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, else the system store plus ``certifi`` when
-installed) and the fixed request headers. Each worker thread keeps one persistent
+installed) and the fixed request headers. Each calling thread keeps one persistent
 ``http.client`` connection (stdlib, no per-call environment scans); a connection the server has
 closed while idle is noticed before reuse and replaced.
 
