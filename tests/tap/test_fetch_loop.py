@@ -34,6 +34,7 @@ class _Api:
         self.most_in_flight = 0
         self.connections = 0
         self.calls: list[tuple[str, int]] = []
+        self.paths: set[str] = set()
         self.stop = threading.Event()
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -67,6 +68,7 @@ def _handler(api: _Api) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with api.lock:
+                api.paths.add(self.path)
                 api.in_flight += 1
                 api.most_in_flight = max(api.most_in_flight, api.in_flight)
             try:
@@ -186,3 +188,15 @@ def test_a_stand_in_client_is_answered_in_order_without_connections() -> None:
                                   start_date=None, connections=4))
     assert [r.job.order_id for r in results] == list(range(1, 40))
     assert all(r.error is None and r.events[0].code == 3 for r in results)
+
+
+def test_plain_http_proxy_from_the_environment(api, monkeypatch: pytest.MonkeyPatch) -> None:
+    state, url = api
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", url.rsplit("/", 1)[0])  # the test server plays the proxy
+    with _client("http://shippypro.test/api") as client:
+        results = list(fetch_in_order((FetchJob(i, None) for i in (1, 2)), client,
+                                      start_date=None, connections=2))
+    assert all(r.error is None for r in results)
+    assert state.paths == {"http://shippypro.test:80/api"}  # absolute form, as a proxy expects
