@@ -92,8 +92,8 @@ def profile_tap(work: Path, config: Path) -> str:
         by_package[package_of(filename)] = by_package.get(package_of(filename), 0.0) + tt
         rows.append((tt, ct, f"{short_path(filename)}:{line}({func})"))
     rows.sort(reverse=True)
-    lines = [f"Profile of one tap run (cProfile, main thread only, {total:.2f} s of own time; "
-             "worker threads doing HTTP are not in it). Own time by package:", "",
+    lines = [f"Profile of one tap run (cProfile, main thread, {total:.2f} s of own time; the "
+             "tap's API calls run on it too, in its fetch loop). Own time by package:", "",
              "| package | own s | share |", "|---|---|---|"]
     for pkg, secs in sorted(by_package.items(), key=lambda kv: -kv[1])[:10]:
         lines.append(f"| {pkg} | {secs:.2f} | {secs / total:.0%} |")

@@ -1,8 +1,11 @@
 """A small ShippyPro API client: one JSON POST endpoint, HTTP Basic auth, retries, pacing.
 
 Usable on its own (``ShippyProClient(api_key).get_order(123)``). HTTP goes through
-``transport.KeepAliveTransport``: one persistent connection per worker thread, proxy and CA
-settings read once, and ``timeout`` enforced as a total per-call deadline.
+``transport.KeepAliveTransport``: one persistent connection per calling thread, proxy and CA
+settings read once, and ``timeout`` enforced as a total per-call deadline. Every call is
+also available as *steps* (``call_steps``, ``get_order_steps``, ``get_tracking_steps``): a
+generator yielding the waits and request bodies, which ``fetch_loop`` runs many at a time on one
+thread with the same retries, pacing and errors.
 
 Failure semantics (see ``errors.py``):
 
@@ -28,8 +31,8 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -47,6 +50,8 @@ from tap_shipping_exceptions.transport import (
     ConnectionFailed,
     DeadlineExceeded,
     KeepAliveTransport,
+    Response,
+    TransportError,
 )
 
 DEFAULT_API_URL = "https://www.shippypro.com/api"
@@ -58,6 +63,10 @@ _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
 
 JSONDict = dict[str, Any]
+T = TypeVar("T")
+# A call as steps: yields seconds to wait (float) or a request body to send (bytes); is sent the
+# Response (or has a TransportError thrown in); returns its result.
+Steps = Generator[float | bytes, Any, T]
 
 
 def subject_for(order_id: int | str | None = None, tracking: str | None = None) -> str:
@@ -153,9 +162,10 @@ class ShippyProClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self._sleep = sleep
+        self._clock = clock
         self._jitter = jitter
         self.pacer = RequestPacer(sleep=sleep, clock=clock)
-        self.max_concurrency = max(1, max_concurrency)  # worker threads: one connection each
+        self.max_concurrency = max(1, max_concurrency)  # calls in flight at most (connections)
         token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
         self.transport = KeepAliveTransport(
             api_url, timeout=timeout,
@@ -181,6 +191,14 @@ class ShippyProClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def pacer_clock(self) -> float:
+        """The clock that pacing and backoff waits are measured on (injectable, like sleep)."""
+        return self._clock()
+
+    def pacer_sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on that clock (the injected ``sleep``)."""
+        self._sleep(seconds)
+
     def _count(self, method: str) -> None:
         with self._counts_lock:
             self._counts[method] += 1
@@ -196,55 +214,65 @@ class ShippyProClient:
 
     def call(self, method: str, params: JSONDict | None = None, *, subject: str = "") -> JSONDict:
         """POST ``{"Method", "Params"}`` and return the decoded body of a successful call."""
-        where = f"{method} ({subject})" if subject else method
+        return self.run_steps(self.call_steps(method, params, subject=subject))
+
+    def run_steps(self, steps: Steps[T]) -> T:
+        """Drive ``steps`` on this thread: waits with ``sleep``, requests through the keep-alive
+        transport (the event loop in ``fetch_loop`` drives the same steps without threads)."""
+        try:
+            request = next(steps)
+            while True:
+                if request.__class__ is not bytes:  # seconds to wait
+                    self._sleep(request)
+                    request = steps.send(None)
+                    continue
+                try:
+                    response = self.transport.post(request)
+                except TransportError as exc:
+                    request = steps.throw(exc)
+                else:
+                    request = steps.send(response)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    def call_steps(self, method: str, params: JSONDict | None = None, *,
+                   subject: str = "") -> Steps[JSONDict]:
+        """``call`` as steps: yields seconds to wait (pacing, backoff) and request bodies to send,
+        is sent each ``Response`` (or has the transport's ``TransportError`` thrown in), and
+        returns the decoded body. Retries, pacing and errors are exactly ``call``'s."""
         payload = encode_request(method, params or {})
         attempts = self.max_retries + 1
         last_problem = ""
         for attempt in range(attempts):
-            generation = self.pacer.wait_turn()
+            generation, delay = self.pacer.reserve()
+            if delay > 0:
+                yield delay
             self._count(method)
-            delay: float | None = None
+            retry_after: float | None = None
             throttled = False
             try:
-                response = self.transport.post(payload)
+                response = yield payload
             except DeadlineExceeded:
                 last_problem = f"timed out after {self.timeout:g} s"
             except ConnectionFailed as exc:
                 last_problem = f"connection error ({exc.kind})"
             else:
-                status = response.status
-                if status in (401, 403):
-                    raise AuthenticationError(
-                        f"ShippyPro {where}: HTTP {status}: the API rejected the credentials; "
-                        "check api_key", method=method, subject=subject)
-                if status == 429 or status >= 500:
-                    delay = parse_retry_after(response.headers.get("Retry-After"))
-                    throttled = status == 429
-                    last_problem = f"HTTP {status}"
-                elif status >= 400:
-                    raise HTTPStatusError(
-                        f"ShippyPro {where}: unexpected HTTP {status} "
-                        f"({self._clean(response.reason or '')})", method=method, subject=subject)
-                else:
-                    try:
-                        body = decode_body(response.body)
-                    except ValueError as exc:
-                        last_problem = (f"response body is not valid JSON ({exc.msg} at char "
-                                        f"{exc.pos}, {len(response.body)} bytes)"
-                                        if isinstance(exc, json.JSONDecodeError) else
-                                        "response body is not valid JSON")
-                    else:
-                        self.pacer.succeeded()
-                        return self._check_result(body, method=method, subject=subject)
+                body, last_problem, retry_after = self._judge(response, method, subject)
+                if not last_problem:
+                    self.pacer.succeeded()
+                    return self._check_result(body, method=method, subject=subject)
+                throttled = response.status == 429
             if attempt + 1 >= attempts:
                 break
-            wait = delay if delay is not None else self._backoff(attempt)
-            logger.warning("ShippyPro %s: %s; retry %d/%d in %.2f s", where, last_problem,
+            wait = retry_after if retry_after is not None else self._backoff(attempt)
+            logger.warning("ShippyPro %s: %s; retry %d/%d in %.2f s",
+                           f"{method} ({subject})" if subject else method, last_problem,
                            attempt + 1, self.max_retries, wait)
             if throttled:
-                self.pacer.throttled(wait, generation)  # all threads wait; widens once/episode
+                self.pacer.throttled(wait, generation)  # all calls wait; widens once/episode
             else:
-                self._sleep(wait)
+                yield wait
+        where = f"{method} ({subject})" if subject else method
         if last_problem.startswith("response body"):
             raise ResponseFormatError(
                 f"ShippyPro {where}: {last_problem} after {attempts} attempts",
@@ -252,6 +280,30 @@ class ShippyProClient:
         raise TransientAPIError(
             f"ShippyPro {where}: {last_problem} after {attempts} attempts", method=method,
             subject=subject)
+
+    def _judge(self, response: Response, method: str, subject: str
+               ) -> tuple[Any, str, float | None]:
+        """(decoded body, "" ) for a usable answer, else (None, the problem to retry on, its
+        Retry-After); raises for answers that are never retried (401/403, other 4xx)."""
+        status = response.status
+        if status in (401, 403):
+            where = f"{method} ({subject})" if subject else method
+            raise AuthenticationError(
+                f"ShippyPro {where}: HTTP {status}: the API rejected the credentials; "
+                "check api_key", method=method, subject=subject)
+        if status == 429 or status >= 500:
+            return None, f"HTTP {status}", parse_retry_after(response.headers.get("Retry-After"))
+        if status >= 400:
+            where = f"{method} ({subject})" if subject else method
+            raise HTTPStatusError(
+                f"ShippyPro {where}: unexpected HTTP {status} "
+                f"({self._clean(response.reason or '')})", method=method, subject=subject)
+        try:
+            return decode_body(response.body), "", None
+        except ValueError as exc:
+            return None, (f"response body is not valid JSON ({exc.msg} at char {exc.pos}, "
+                          f"{len(response.body)} bytes)" if isinstance(exc, json.JSONDecodeError)
+                          else "response body is not valid JSON"), None
 
     def _check_result(self, body: Any, *, method: str, subject: str) -> JSONDict:
         where = f"{method} ({subject})" if subject else method
@@ -292,8 +344,12 @@ class ShippyProClient:
     def get_order(self, order_id: int) -> JSONDict:
         """``GetOrder`` → the ``Order`` object, with ``OrderID``/``Date``/``CarrierName``/
         ``TrackingNumber`` checked."""
+        return self.run_steps(self.get_order_steps(order_id))
+
+    def get_order_steps(self, order_id: int) -> Steps[JSONDict]:
+        """``get_order`` as steps (see ``call_steps``)."""
         subject = subject_for(order_id)
-        body = self.call("GetOrder", {"OrderID": order_id}, subject=subject)
+        body = yield from self.call_steps("GetOrder", {"OrderID": order_id}, subject=subject)
         order = body.get("Order")
         if not isinstance(order, dict):
             raise ResponseFormatError(
@@ -316,11 +372,16 @@ class ShippyProClient:
     def get_tracking(self, code: str, carrier_name: str | None = None, *,
                      order_id: int | None = None) -> JSONDict:
         """``GetTracking`` → the body, with ``Events`` checked to be a list of objects."""
+        return self.run_steps(self.get_tracking_steps(code, carrier_name, order_id=order_id))
+
+    def get_tracking_steps(self, code: str, carrier_name: str | None = None, *,
+                           order_id: int | None = None) -> Steps[JSONDict]:
+        """``get_tracking`` as steps (see ``call_steps``)."""
         subject = subject_for(order_id, code)
         params: JSONDict = {"Code": code}
         if carrier_name:
             params["CarrierName"] = carrier_name
-        body = self.call("GetTracking", params, subject=subject)
+        body = yield from self.call_steps("GetTracking", params, subject=subject)
         events = body.get("Events")
         if not isinstance(events, list):
             raise ResponseFormatError(

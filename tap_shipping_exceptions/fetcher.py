@@ -1,35 +1,26 @@
-"""Fetch shipments concurrently: GetOrder (when due) then GetTracking, per shipment.
+"""One shipment's API work: GetOrder (when due) then GetTracking.
 
-``fetch_shipment`` runs in a worker thread and never raises for one shipment's failure: any
+``fetch_steps`` is that work as steps (a generator yielding waits and request bodies, see
+``ShippyProClient.call_steps``), run many at a time on one thread by ``fetch_loop`` (or on the
+calling thread by ``ShippyProClient.run_steps``). It never raises for one shipment's failure: any
 exception (an API error, a hostile value, JSON nested too deeply to re-encode) is returned with
 whatever was fetched, so it costs that shipment only. ``AuthenticationError`` alone escapes, as
 it must stop the whole sync. Payloads are made encodable here: a lone surrogate in a text (valid
 JSON, not valid UTF-8) is replaced by U+FFFD, so nothing downstream fails to write it.
-
-``ordered_results`` keeps ``workers`` calls in flight with a sliding window of
-futures (no fixed batches waiting for their slowest call) and yields results in submission order,
-so records come out in a stable order while memory stays bounded by the window.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
-from tap_shipping_exceptions.client import ShippyProClient, subject_for
-from tap_shipping_exceptions.errors import (
-    AuthenticationError,
-    ResponseFormatError,
-    ShippyProError,
-)
+from tap_shipping_exceptions.client import Steps, subject_for
+from tap_shipping_exceptions.errors import AuthenticationError, ResponseFormatError
 from tap_shipping_exceptions.records import TrackingEvent, as_int, as_unix_seconds, parse_events
 
-WINDOW_PER_WORKER = 8
+WINDOW_PER_WORKER = 8  # shipments taken ahead per connection (results wait to go out in order)
 
 
 @dataclass(slots=True)
@@ -50,14 +41,17 @@ class FetchResult:
     order_fetched: bool = False
 
 
-def fetch_shipment(client: ShippyProClient, job: FetchJob, *,
-                   start_date: int | None = None) -> FetchResult:
-    """All API work for one shipment. Only ``AuthenticationError`` escapes."""
+def fetch_steps(client: Any, job: FetchJob, *,
+                start_date: int | None = None) -> Steps[FetchResult]:
+    """All API work for one shipment, as steps (see ``ShippyProClient.call_steps``), so the
+    event loop in ``fetch_loop`` can run many shipments on one thread. Only
+    ``AuthenticationError`` escapes."""
     result = FetchResult(job, order=job.order)
     subject = subject_for(job.order_id)
     try:
         if result.order is None or job.refetch_order:
-            result.order = encodable(client.get_order(job.order_id), "GetOrder", subject)
+            order = yield from _answer(client, "get_order", job.order_id)
+            result.order = encodable(order, "GetOrder", subject)
             result.order_fetched = True
         order = result.order
         returned_id = as_int(order.get("OrderID"), "Order.OrderID",
@@ -76,19 +70,25 @@ def fetch_shipment(client: ShippyProClient, job: FetchJob, *,
             return result
         tracking_number = order.get("TrackingNumber") or ""
         if tracking_number:
-            result.tracking = encodable(
-                client.get_tracking(tracking_number, order.get("CarrierName"),
-                                    order_id=job.order_id), "GetTracking", subject)
+            tracking = yield from _answer(client, "get_tracking", tracking_number,
+                                          order.get("CarrierName"), order_id=job.order_id)
+            result.tracking = encodable(tracking, "GetTracking", subject)
             result.events = parse_events(result.tracking["Events"],
                                          shipment_id=str(job.order_id),
                                          subject=subject_for(job.order_id, tracking_number))
     except AuthenticationError:
         raise
-    except ShippyProError as exc:
-        result.error = exc
     except Exception as exc:  # one hostile shipment must never stop the sync
         result.error = exc
     return result
+
+
+def _answer(client: Any, method: str, *args: Any, **kwargs: Any) -> Steps[Any]:
+    """``client.<method>`` as steps; a stand-in without ``<method>_steps`` answers at once."""
+    steps = getattr(client, f"{method}_steps", None)
+    if steps is None:
+        return getattr(client, method)(*args, **kwargs)
+    return (yield from steps(*args, **kwargs))
 
 
 _encode = msgspec.json.Encoder().encode
@@ -116,20 +116,3 @@ def _without_surrogates(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_surrogates(v) for v in value]
     return value
-
-
-def ordered_results(jobs: Iterable[FetchJob], fetch: Callable[[FetchJob], FetchResult], *,
-                    workers: int, window: int | None = None) -> Iterator[FetchResult]:
-    """Run ``fetch`` over ``jobs`` on ``workers`` threads; yield results in job order."""
-    window = window or max(1, workers) * WINDOW_PER_WORKER
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="shippypro")
-    pending: deque[Future[FetchResult]] = deque()
-    try:
-        for job in jobs:
-            pending.append(pool.submit(fetch, job))
-            if len(pending) >= window:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)

@@ -34,9 +34,9 @@ DATES_KEPT = 4_096  # "YYYY-MM-DDT" per day number, cleared when full (never unb
 _DATES: dict[int, str] = {}
 _TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
 _HOURS_MINUTES = tuple(f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
-IDENTITY_TEXTS_KEPT = 16_384  # normalised message/city texts remembered (cleared when full)
+IDENTITY_TEXTS_KEPT = 16_384  # event texts' two forms remembered (cleared when full)
 IDENTITY_TEXT_MAX_CHARS = 200  # longer texts are normalised every time, never kept
-_IDENTITY_TEXTS: dict[str, str] = {}
+_IDENTITY_TEXTS: dict[str, tuple[str | None, str]] = {}
 
 
 class ClassificationLike(Protocol):
@@ -132,26 +132,34 @@ def identity_text(text: str | None) -> str:
     return " ".join(text.split()).casefold() if text else ""
 
 
-def _remembered_identity_text(text: str | None) -> str:
-    """``identity_text``, remembered for short texts: carriers repeat the
-    same few hundred messages and cities across every shipment. Bounded (cleared when full);
-    long texts are normalised each time and never kept."""
-    if not text:
-        return ""
-    found = _IDENTITY_TEXTS.get(text)
-    if found is None:
-        found = identity_text(text)
-        if len(text) <= IDENTITY_TEXT_MAX_CHARS:
-            if len(_IDENTITY_TEXTS) >= IDENTITY_TEXTS_KEPT:
-                _IDENTITY_TEXTS.clear()
-            _IDENTITY_TEXTS[text] = found
+def _text_forms(value: Any) -> tuple[str | None, str]:
+    """(``_optional_text(value)``, ``identity_text`` of it) for an event's text field,
+    remembered for short strings: carriers repeat the same few hundred messages and cities
+    across every shipment. Bounded (cleared when full); long texts are never kept."""
+    if value.__class__ is str:
+        found = _IDENTITY_TEXTS.get(value)
+        if found is not None:
+            return found
+    text = _optional_text(value)
+    found = (text, identity_text(text))
+    if value.__class__ is str and len(value) <= IDENTITY_TEXT_MAX_CHARS:
+        if len(_IDENTITY_TEXTS) >= IDENTITY_TEXTS_KEPT:
+            _IDENTITY_TEXTS.clear()
+        _IDENTITY_TEXTS[value] = found
     return found
 
 
 def make_event_id(shipment_id: str, occurred: int, code: int, carrier_code: str | None,
                   message: str | None, city: str | None) -> str:
-    key = "\x1f".join((shipment_id, str(occurred), str(code), carrier_code or "",
-                       _remembered_identity_text(message), _remembered_identity_text(city)))
+    return _event_id(shipment_id, occurred, code, carrier_code or "", _text_forms(message)[1],
+                     _text_forms(city)[1])
+
+
+def _event_id(shipment_id: str, occurred: int, code: int, carrier_code: str,
+              message_identity: str, city_identity: str) -> str:
+    """The one definition of an event's id (``identity_text`` forms of message and city)."""
+    key = "\x1f".join((shipment_id, str(occurred), str(code), carrier_code, message_identity,
+                       city_identity))
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -220,29 +228,49 @@ def parse_events(events: list[Any], *, shipment_id: str, subject: str) -> list[T
     naming ``Events[i].<field>`` for a malformed event.
     """
     where = f"ShippyPro GetTracking ({subject})"
-    parsed: dict[str, tuple[int, TrackingEvent]] = {}
+    seen: set[str] = set()
+    parsed: list[TrackingEvent] = []
+    last = -1  # latest instant so far: events usually come in time order, and need no sort
+    in_order = True
     for index, raw in enumerate(events):
-        if not isinstance(raw, dict):
-            raise ResponseFormatError(
-                f"{where}: field 'Events[{index}]' expected an object, got {type(raw).__name__}",
-                field=f"Events[{index}]", method="GetTracking", subject=subject)
+        if raw.__class__ is not dict:
+            raw = _event_object(raw, index, where, subject)
         occurred, code = raw.get("date"), raw.get("code")
         # the usual case (plain ints in range) is read directly; anything else is checked and
         # explained by as_unix_seconds / as_int, with the field's path in the message
-        if type(occurred) is not int or not 0 <= occurred <= MAX_UNIX_SECONDS:
+        if occurred.__class__ is not int or not 0 <= occurred <= MAX_UNIX_SECONDS:
             occurred = _event_instant(raw, index, where, subject)
-        if type(code) is not int:
+        if code.__class__ is not int:
             code = _event_code(raw, index, where, subject)
-        code = normalise_code(code)
-        message = _optional_text(raw.get("message"))
-        city = _optional_text(raw.get("city"))
-        carrier_code = _optional_text(raw.get("carrier_code"))
-        event_id = make_event_id(shipment_id, occurred, code, carrier_code, message, city)
-        if event_id not in parsed:
-            parsed[event_id] = (index, TrackingEvent(event_id, occurred, code, message, city,
-                                                     carrier_code, raw))
-    ordered = sorted(parsed.values(), key=lambda pair: (pair[1].occurred, pair[0]))
-    return [event for _, event in ordered]
+        if code >= 1000:
+            code = normalise_code(code)
+        message, message_identity = _text_forms(raw.get("message"))
+        city, city_identity = _text_forms(raw.get("city"))
+        carrier_code = _text_forms(raw.get("carrier_code"))[0]
+        event_id = _event_id(shipment_id, occurred, code, carrier_code or "", message_identity,
+                             city_identity)
+        if event_id not in seen:
+            seen.add(event_id)
+            parsed.append(TrackingEvent(event_id, occurred, code, message, city, carrier_code,
+                                        raw))
+            if occurred < last:
+                in_order = False
+            last = max(last, occurred)
+    if not in_order:  # stable: equal instants keep the order they came in
+        parsed.sort(key=_instant)
+    return parsed
+
+
+def _instant(event: TrackingEvent) -> int:
+    return event.occurred
+
+
+def _event_object(raw: Any, index: int, where: str, subject: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ResponseFormatError(
+            f"{where}: field 'Events[{index}]' expected an object, got {type(raw).__name__}",
+            field=f"Events[{index}]", method="GetTracking", subject=subject)
+    return raw
 
 
 def _country(address: Any) -> str | None:

@@ -58,7 +58,7 @@ CONFIG_SCHEMA = th.PropertiesList(
                             "clock). Also how long terminal ids are remembered."),
     th.Property("max_concurrency", th.IntegerType(minimum=1), default=DEFAULT_MAX_CONCURRENCY,
                 title="Max concurrency",
-                description="Parallel API calls (worker threads sharing one connection pool)."),
+                description="Parallel API calls (keep-alive connections, one event loop)."),
     th.Property("carrier_aliases",
                 th.ObjectType(additional_properties=th.StringType(pattern=NOT_BLANK)),
                 title="Carrier aliases",

@@ -29,7 +29,8 @@ from shipping_core.carriers import carrier_key
 from tap_shipping_exceptions.client import ShippyProClient, subject_for
 from tap_shipping_exceptions.discovery import Delivery, scan_archive
 from tap_shipping_exceptions.errors import ShippyProError, TransientAPIError
-from tap_shipping_exceptions.fetcher import FetchJob, FetchResult, fetch_shipment, ordered_results
+from tap_shipping_exceptions.fetch_loop import fetch_in_order
+from tap_shipping_exceptions.fetcher import FetchJob, FetchResult
 from tap_shipping_exceptions.normalize.classifier import default_classifier, is_terminal
 from tap_shipping_exceptions.records import RecordBuilder, now_iso, record_hash
 from tap_shipping_exceptions.settings import Settings
@@ -159,10 +160,9 @@ class SyncRun:
                     self.stats.discovered_new, self.stats.skipped_done,
                     self.settings.max_concurrency)
 
-        def fetch(job: FetchJob) -> FetchResult:
-            return fetch_shipment(self.client, job, start_date=self.settings.start_date)
-
-        results = ordered_results(self.jobs(book), fetch, workers=self.settings.max_concurrency)
+        results = fetch_in_order(self.jobs(book), self.client,
+                                 start_date=self.settings.start_date,
+                                 connections=self.settings.max_concurrency)
         try:
             for result in results:
                 record = self._process(result, book, emit_event=emit_event,
@@ -247,7 +247,7 @@ class SyncRun:
         """One shipment's records and bookkeeping values (no record before ``start_date``)."""
         key = str(result.job.order_id)
         order = result.order
-        assert order is not None  # fetch_shipment sets it whenever there is no error
+        assert order is not None  # fetch_steps sets it whenever there is no error
         created = int(order["Date"])
         if result.before_start:
             return Built(None, [], created, False, None, set(), None, False)

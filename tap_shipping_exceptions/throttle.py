@@ -1,4 +1,4 @@
-"""Client-side request pacing shared by every worker thread of one ShippyPro client.
+"""Client-side request pacing shared by every call of one ShippyPro client (threads or loop).
 
 Without throttling the pacer is a no-op. Pacing works per *throttling episode*: the first 429 for a
 request started after the last widening widens the minimum spacing between request starts (it
@@ -65,19 +65,24 @@ class RequestPacer:
 
         Pass the returned generation to ``throttled`` if the request gets a 429.
         """
+        generation, delay = self.reserve()
+        if delay > 0:
+            self._sleep(delay)
+        return generation
+
+    def reserve(self) -> tuple[int, float]:
+        """Take the next request slot: (pacing generation, seconds to wait before starting).
+        ``wait_turn`` without the wait, for a caller that waits its own way (an event loop)."""
         with self._lock:
             now = self._clock()
             if self._mark_time is None:
                 self._mark_time = now
             generation = self._generation
             if self._interval == 0.0 and self._next_slot <= now:
-                return generation
+                return generation, 0.0
             slot = max(now, self._next_slot)
             self._next_slot = slot + self._interval
-            delay = slot - now
-        if delay > 0:
-            self._sleep(delay)
-        return generation
+            return generation, slot - now
 
     def throttled(self, retry_after: float, generation: int | None = None) -> None:
         """A 429 arrived for a request started in ``generation`` (None: treat as new).

@@ -22,7 +22,7 @@ from typing import Any
 
 from shipping_core.datafile import DataFileProblem, parse_yaml, validate
 
-from .mapping import Label, MappingError
+from .mapping import YAML_LOADER, Label, MappingError
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 LEXICON_SCHEMA_PATH = Path(__file__).with_name("lexicon.schema.json")
@@ -135,7 +135,7 @@ def _pair_cues(pair: Mapping[str, Any], shared_cues: Sequence[str],
 
 def _load_doc(path: Path) -> Any:
     try:
-        doc = parse_yaml(path.read_text(encoding="utf-8"))
+        doc = parse_yaml(path.read_text(encoding="utf-8"), YAML_LOADER)
         validate(doc, LEXICON_SCHEMA_PATH, order=lambda e: (list(map(str, e.path)), e.message))
     except DataFileProblem as problem:
         details = "; ".join(f"$.{'.'.join(map(str, e.absolute_path))}: {e.message}"
