@@ -164,6 +164,31 @@ class Classifier:
             self._splits[id(rules)] = found
         return found
 
+    def _cause_over_symptom(self, rule: Rule, text: str) -> tuple[Label, str]:
+        """A symptom rule (a delay, a hold) yields to a cause the lexicon reads in the text.
+
+        "Held while the importer provides the documents", "A government agency is reviewing
+        this shipment. Delivery may be delayed": the hold or delay is how the cause shows, the
+        cause decides (``symptom_reasons`` and ``symptom_causes`` in ``shippypro.yaml``).
+        """
+        if rule.label.reason not in self.mappings.symptom_reasons:
+            return rule.label, rule.source
+        found = self.lexicon.match(text)
+        if found is not None and found[0].label.category in self.mappings.symptom_causes:
+            return found[0].label, _lexicon_source(*found)
+        return rule.label, rule.source
+
+    def _states_failure(self, carrier: str, text: str) -> bool:
+        """True when a rule reads a failed delivery (a ``failure_milestones`` milestone)."""
+        own = self.mappings.carriers.get(carrier)
+        lists = (own.patterns,) if own is not None else ()
+        for rules in (*lists, self.mappings.generic):
+            for rule in self._split(rules)[False]:
+                if (rule.label.milestone in self.mappings.failure_milestones
+                        and rule.specificity(text)):
+                    return True
+        return False
+
     def _make(self, label: Label, milestone: str, by: str) -> Classification:
         return Classification(milestone=label.milestone or milestone,
                               exception_category=label.category,
@@ -217,12 +242,12 @@ class Classifier:
 
         exception = self._message_rule(carrier, text, exceptions=True)
         if exception is not None:
-            return (self._make(exception.label, exc_milestone, "message"), False,
-                    exception.source)
-        # a return or cancellation is no failure by itself, but one that states its cause
-        # ("too heavy for delivery. Being returned") is an exception for that cause; only
-        # generic failure wording (`other`) stays suppressed on it
-        suppressed = text_milestone in self.mappings.fallback_suppressed_by
+            label, source = self._cause_over_symptom(exception, text)
+            return self._make(label, exc_milestone, "message"), False, source
+        # a return or cancellation is no failure by itself; one stating its cause ("too heavy
+        # for delivery. Being returned") or a failure ("attempts failed. Returned") is one
+        suppressed = (text_milestone in self.mappings.fallback_suppressed_by
+                      and not self._states_failure(carrier, text))
         found = self.lexicon.match(text) if text else None
         if found is not None and suppressed and found[0].label.category == "other":
             found = None

@@ -113,6 +113,10 @@ class MappingSet:
     failure_milestones: Mapping[str, Label] = field(default_factory=dict)
     # conditional clauses ("if not collected, ...") that exception rules do not read
     conditional_clause: re.Pattern[str] | None = None
+    # reasons that report how a problem shows (a delay, a hold), not its cause: a cause the
+    # lexicon reads in the same text decides instead
+    symptom_reasons: frozenset[str] = frozenset()
+    symptom_causes: frozenset[str] = frozenset()  # the categories such a cause may have
 
     def without_conditionals(self, text: str) -> str:
         """``text`` with every conditional clause blanked: what exception rules read."""
@@ -296,4 +300,6 @@ def load_mappings(mapping_dir: Path | None = None) -> MappingSet:
                           milestone: _label(node, status_path, ("failure_milestones", milestone))
                           for milestone, node in
                           (status_doc.get("failure_milestones") or {}).items()},
-                      conditional_clause=conditional)
+                      conditional_clause=conditional,
+                      symptom_reasons=frozenset(status_doc.get("symptom_reasons") or ()),
+                      symptom_causes=frozenset(status_doc.get("symptom_causes") or ()))
