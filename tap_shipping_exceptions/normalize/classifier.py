@@ -149,11 +149,16 @@ class Classifier:
         if not text:
             return None
         own = self.mappings.carriers.get(carrier)
+        generic = self._best(self._split(self.mappings.generic)[exceptions], text)
         if own is not None:
             found = self._best(self._split(own.patterns)[exceptions], text)
-            if found is not None:
+            if found is not None and (generic is None or not self._beats(generic, found, text)):
                 return found
-        return self._best(self._split(self.mappings.generic)[exceptions], text)
+        return generic
+
+    def _beats(self, generic: Rule, own: Rule, text: str) -> bool:
+        """A generic rule overrides the carrier's own only when it reads a longer phrase."""
+        return generic.specificity(text) > own.specificity(text)
 
     def _split(self, rules: tuple[Rule, ...]) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
         """(progress rules, exception rules) of a rule list, computed once per list."""
@@ -165,16 +170,18 @@ class Classifier:
         return found
 
     def _cause_over_symptom(self, rule: Rule, text: str) -> tuple[Label, str]:
-        """A symptom rule (a delay, a hold) yields to a cause the lexicon reads in the text.
+        """A symptom rule (a delay, a hold, a refusal) yields to a cause the lexicon reads.
 
         "Held while the importer provides the documents", "A government agency is reviewing
-        this shipment. Delivery may be delayed": the hold or delay is how the cause shows, the
-        cause decides (``symptom_reasons`` and ``symptom_causes`` in ``shippypro.yaml``).
+        this shipment. Delivery may be delayed", "refused due to damage": the hold, delay or
+        refusal is how the cause shows, the cause decides (``symptom_reasons`` in
+        ``shippypro.yaml`` lists each symptom reason with the cause categories it yields to).
         """
-        if rule.label.reason not in self.mappings.symptom_reasons:
+        causes = self.mappings.symptom_reasons.get(rule.label.reason or "")
+        if not causes:
             return rule.label, rule.source
         found = self.lexicon.match(text)
-        if found is not None and found[0].label.category in self.mappings.symptom_causes:
+        if found is not None and found[0].label.category in causes:
             return found[0].label, _lexicon_source(*found)
         return rule.label, rule.source
 

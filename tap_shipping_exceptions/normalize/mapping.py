@@ -115,8 +115,7 @@ class MappingSet:
     conditional_clause: re.Pattern[str] | None = None
     # reasons that report how a problem shows (a delay, a hold), not its cause: a cause the
     # lexicon reads in the same text decides instead
-    symptom_reasons: frozenset[str] = frozenset()
-    symptom_causes: frozenset[str] = frozenset()  # the categories such a cause may have
+    symptom_reasons: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def without_conditionals(self, text: str) -> str:
         """``text`` with every conditional clause blanked: what exception rules read."""
@@ -301,5 +300,6 @@ def load_mappings(mapping_dir: Path | None = None) -> MappingSet:
                           for milestone, node in
                           (status_doc.get("failure_milestones") or {}).items()},
                       conditional_clause=conditional,
-                      symptom_reasons=frozenset(status_doc.get("symptom_reasons") or ()),
-                      symptom_causes=frozenset(status_doc.get("symptom_causes") or ()))
+                      symptom_reasons={
+                          reason: frozenset(causes) for reason, causes in
+                          (status_doc.get("symptom_reasons") or {}).items()})
