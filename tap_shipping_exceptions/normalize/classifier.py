@@ -149,16 +149,15 @@ class Classifier:
         if not text:
             return None
         own = self.mappings.carriers.get(carrier)
+        found = (self._best(self._split(own.patterns)[exceptions], text)
+                 if own is not None else None)
+        if found is not None and not exceptions:
+            return found  # the carrier's own milestone wording decides
         generic = self._best(self._split(self.mappings.generic)[exceptions], text)
-        if own is not None:
-            found = self._best(self._split(own.patterns)[exceptions], text)
-            if found is not None and (generic is None or not self._beats(generic, found, text)):
-                return found
+        if found is not None and (generic is None
+                                  or generic.specificity(text) <= found.specificity(text)):
+            return found  # a generic cause overrides the carrier's own only with a longer phrase
         return generic
-
-    def _beats(self, generic: Rule, own: Rule, text: str) -> bool:
-        """A generic rule overrides the carrier's own only when it reads a longer phrase."""
-        return generic.specificity(text) > own.specificity(text)
 
     def _split(self, rules: tuple[Rule, ...]) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
         """(progress rules, exception rules) of a rule list, computed once per list."""
