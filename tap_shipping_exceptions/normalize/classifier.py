@@ -149,11 +149,15 @@ class Classifier:
         if not text:
             return None
         own = self.mappings.carriers.get(carrier)
-        if own is not None:
-            found = self._best(self._split(own.patterns)[exceptions], text)
-            if found is not None:
-                return found
-        return self._best(self._split(self.mappings.generic)[exceptions], text)
+        found = (self._best(self._split(own.patterns)[exceptions], text)
+                 if own is not None else None)
+        if found is not None and not exceptions:
+            return found  # the carrier's own milestone wording decides
+        generic = self._best(self._split(self.mappings.generic)[exceptions], text)
+        if found is not None and (generic is None
+                                  or generic.specificity(text) <= found.specificity(text)):
+            return found  # a generic cause overrides the carrier's own only with a longer phrase
+        return generic
 
     def _split(self, rules: tuple[Rule, ...]) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
         """(progress rules, exception rules) of a rule list, computed once per list."""
@@ -163,6 +167,33 @@ class Classifier:
                      tuple(r for r in rules if r.label.is_exception))
             self._splits[id(rules)] = found
         return found
+
+    def _cause_over_symptom(self, rule: Rule, text: str) -> tuple[Label, str]:
+        """A symptom rule (a delay, a hold, a refusal) yields to a cause the lexicon reads.
+
+        "Held while the importer provides the documents", "A government agency is reviewing
+        this shipment. Delivery may be delayed", "refused due to damage": the hold, delay or
+        refusal is how the cause shows, the cause decides (``symptom_reasons`` in
+        ``shippypro.yaml`` lists each symptom reason with the cause categories it yields to).
+        """
+        causes = self.mappings.symptom_reasons.get(rule.label.reason or "")
+        if not causes:
+            return rule.label, rule.source
+        found = self.lexicon.match(text)
+        if found is not None and found[0].label.category in causes:
+            return found[0].label, _lexicon_source(*found)
+        return rule.label, rule.source
+
+    def _states_failure(self, carrier: str, text: str) -> bool:
+        """True when a rule reads a failed delivery (a ``failure_milestones`` milestone)."""
+        own = self.mappings.carriers.get(carrier)
+        lists = (own.patterns,) if own is not None else ()
+        for rules in (*lists, self.mappings.generic):
+            for rule in self._split(rules)[False]:
+                if (rule.label.milestone in self.mappings.failure_milestones
+                        and rule.specificity(text)):
+                    return True
+        return False
 
     def _make(self, label: Label, milestone: str, by: str) -> Classification:
         return Classification(milestone=label.milestone or milestone,
@@ -217,12 +248,12 @@ class Classifier:
 
         exception = self._message_rule(carrier, text, exceptions=True)
         if exception is not None:
-            return (self._make(exception.label, exc_milestone, "message"), False,
-                    exception.source)
-        # a return or cancellation is no failure by itself, but one that states its cause
-        # ("too heavy for delivery. Being returned") is an exception for that cause; only
-        # generic failure wording (`other`) stays suppressed on it
-        suppressed = text_milestone in self.mappings.fallback_suppressed_by
+            label, source = self._cause_over_symptom(exception, text)
+            return self._make(label, exc_milestone, "message"), False, source
+        # a return or cancellation is no failure by itself; one stating its cause ("too heavy
+        # for delivery. Being returned") or a failure ("attempts failed. Returned") is one
+        suppressed = (text_milestone in self.mappings.fallback_suppressed_by
+                      and not self._states_failure(carrier, text))
         found = self.lexicon.match(text) if text else None
         if found is not None and suppressed and found[0].label.category == "other":
             found = None

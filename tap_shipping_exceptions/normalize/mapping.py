@@ -113,6 +113,9 @@ class MappingSet:
     failure_milestones: Mapping[str, Label] = field(default_factory=dict)
     # conditional clauses ("if not collected, ...") that exception rules do not read
     conditional_clause: re.Pattern[str] | None = None
+    # reasons that report how a problem shows (a delay, a hold), not its cause: a cause the
+    # lexicon reads in the same text decides instead
+    symptom_reasons: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def without_conditionals(self, text: str) -> str:
         """``text`` with every conditional clause blanked: what exception rules read."""
@@ -296,4 +299,7 @@ def load_mappings(mapping_dir: Path | None = None) -> MappingSet:
                           milestone: _label(node, status_path, ("failure_milestones", milestone))
                           for milestone, node in
                           (status_doc.get("failure_milestones") or {}).items()},
-                      conditional_clause=conditional)
+                      conditional_clause=conditional,
+                      symptom_reasons={
+                          reason: frozenset(causes) for reason, causes in
+                          (status_doc.get("symptom_reasons") or {}).items()})
