@@ -1,4 +1,5 @@
-"""Benchmark 3: the tap's own CPU cost per record over loopback HTTP, beside two honest floors.
+"""Benchmark 3: the tap's own CPU cost per record over loopback HTTP, beside two HTTP floors and
+the SDK reference.
 
 The tap syncs a fresh world of ``cpu_shipments`` shipments from the sandbox (first sync, zero
 injected latency, output to a file). Costs are CPU-seconds (user + system, all threads, from
