@@ -113,8 +113,34 @@ def _words(node: Mapping[str, Any] | None) -> tuple[str, ...]:
     return tuple(w for language in sorted(node or {}) for w in node[language])  # type: ignore[index]
 
 
+def _non_capturing(regex: str) -> str:
+    """``regex`` with its capturing groups made non-capturing (the lexicon reads only the
+    whole match): a capturing group anywhere in a long alternation keeps the regex engine
+    from its fast paths and made each category's search up to twice as slow."""
+    if re.search(r"\\[1-9]|\(\?P=", regex):  # a backreference counts groups: leave it
+        return regex
+    out: list[str] = []
+    escaped = in_class = False
+    class_start = 0  # where a class's members begin: a "]" there is a member, not the end
+    for i, ch in enumerate(regex):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]" or i == class_start
+        elif ch == "[":
+            in_class = True
+            class_start = i + 2 if regex.startswith("^", i + 1) else i + 1
+        elif ch == "(" and not regex.startswith("?", i + 1):
+            out.append("(?:")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
 def _alternation(words: Sequence[str]) -> str:
-    return "|".join(rf"\b(?:{w})" for w in words)
+    return "|".join(rf"\b(?:{_non_capturing(w)})" for w in words)
 
 
 def _pair(topics: Sequence[str], cues: Sequence[str], window: int,
