@@ -22,13 +22,20 @@ def write(tmp_path: Path, data: Any, name: str = "exception_rate.yaml") -> Path:
     return path
 
 
-def error_for(tmp_path: Path, mutate, name: str = "exception_rate.yaml") -> str:
+def rejected(tmp_path: Path, mutate,
+             name: str = "exception_rate.yaml") -> tuple[Path, CardDefinitionError]:
+    """The file written from ``BASE`` changed by ``mutate``, and the error loading it raised."""
     data = copy.deepcopy(BASE)
     mutate(data)
     path = write(tmp_path, data, name)
     with pytest.raises(CardDefinitionError) as info:
         load_definition(path)
-    message = str(info.value)
+    return path, info.value
+
+
+def error_for(tmp_path: Path, mutate, name: str = "exception_rate.yaml") -> str:
+    path, error = rejected(tmp_path, mutate, name)
+    message = str(error)
     assert message.startswith(str(path)), message
     return message
 
@@ -185,18 +192,14 @@ def test_every_semantic_problem_is_reported_with_its_location(tmp_path):
         d.update(thresholds={"warn_above": 0.05, "critical_above": 0.03})
         d["breakdowns"].append(dict(d["breakdowns"][1]))
 
-    data = copy.deepcopy(BASE)
-    three_problems(data)
-    path = write(tmp_path, data, "exception_rate.yaml")
-    with pytest.raises(CardDefinitionError) as info:
-        load_definition(path)
-    found = info.value.problems
+    path, error = rejected(tmp_path, three_problems)
+    found = error.problems
     assert [loc for loc, _, _ in found] == ["time.timezone", "thresholds.warn_above",
                                             "breakdowns[2].id"]
     assert all(isinstance(line, int) and line > 1 for _, _, line in found)
     text = path.read_text().splitlines()
     assert "timezone" in text[found[0][2] - 1] and "warn_above" in text[found[1][2] - 1]
-    message = str(info.value)
+    message = str(error)
     assert message.startswith(f"{path}:{found[0][2]}: at time.timezone: unknown time zone")
     assert f"\n  and {path}:{found[2][2]}: at breakdowns[2].id: duplicate breakdown id" in message
 
@@ -218,12 +221,8 @@ def test_every_problem_inside_compound_conditions_is_reported(tmp_path):
             {"field": "carrier", "op": "eq", "value": "brt"},
             {"field": "status", "op": "gt", "instant": "as_of"}]})
 
-    data = copy.deepcopy(BASE)
-    four_problems(data)
-    path = write(tmp_path, data)
-    with pytest.raises(CardDefinitionError) as info:
-        load_definition(path)
-    found = info.value.problems
+    path, error = rejected(tmp_path, four_problems)
+    found = error.problems
     base = "measures.numerator.filters"
     assert [loc for loc, _, _ in found] == [
         f"{base}[0].has_event.where[2].value", f"{base}[0].has_event.where[3].value",
@@ -274,12 +273,8 @@ def test_every_schema_problem_is_reported_once_per_place(tmp_path):
         numerator(d)[0]["has_event"]["where"][0]["op"] = "equals"
         numerator(d).append({"sql": "1=1"})  # matches no alternative and has an unknown key
 
-    data = copy.deepcopy(BASE)
-    two_problems(data)
-    path = write(tmp_path, data)
-    with pytest.raises(CardDefinitionError) as info:
-        load_definition(path)
-    found = info.value.problems
+    path, error = rejected(tmp_path, two_problems)
+    found = error.problems
     assert [loc for loc, _, _ in found] == [
         "(top level)", "measures.numerator.filters[1]",
         "measures.numerator.filters[0].has_event.where[0].op"]
